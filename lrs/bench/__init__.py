@@ -1,0 +1,1 @@
+"""Benchmarks of the LRS, run from `learning-bridge bench lrs`."""

@@ -1,0 +1,239 @@
+"""Read configuration from the environment, with safe embedded defaults.
+
+Every setting has one place here. `load_settings()` turns environment variables (and, for tests,
+an override mapping) into a frozen `Settings`; anything invalid raises `ConfigError` with one line
+that says what is wrong and how to fix it, before anything is created on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(Exception):
+    """Configuration that the product cannot start with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The product's configuration, one field per environment variable."""
+
+    database_url: str
+    secret_key: str
+    instance_path: Path
+    keys_dir: Path
+    public_base_url: str
+    port: int = 8000
+    redis_url: str | None = None
+    redis_key_prefix: str = "lb:"
+    lrs_endpoint: str | None = None
+    lrs_key: str | None = None
+    lrs_secret: str | None = None
+    allow_private_outbound: bool = False
+    demo_mode: bool = False
+    session_lifetime_minutes: int = 480
+    max_body_bytes: int = 16 * 1024 * 1024
+    outbound_timeout_seconds: float = 5.0
+    outbound_max_bytes: int = 1024 * 1024
+    workers: int = 2
+    proxy_count: int = 0
+    testing: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the configured database is SQLite."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_https(self) -> bool:
+        """Tell whether the public base URL is served over TLS."""
+        return self.public_base_url.startswith("https://")
+
+
+# Environment variable -> (field name, parser). Parsers raise ValueError with a readable message.
+def _parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected one of 1/0/true/false/yes/no/on/off, got {value!r}")
+
+
+def _parse_int(minimum: int, maximum: int) -> Any:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+        if not minimum <= number <= maximum:
+            raise ValueError(f"expected a number from {minimum} to {maximum}, got {number}")
+        return number
+
+    return parse
+
+
+def _parse_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if not 0 < number <= 300:
+        raise ValueError(f"expected a number of seconds above 0 and at most 300, got {number}")
+    return number
+
+
+def _parse_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"expected an http(s) URL such as https://lb.example.gov.tw, got {value!r}")
+    return value.rstrip("/")
+
+
+def _parse_database_url(value: str) -> str:
+    scheme = value.split(":", 1)[0]
+    if scheme.startswith("postgres"):
+        # Accept the common spellings and use the psycopg 3 driver for all of them.
+        rest = value.split("://", 1)[1] if "://" in value else ""
+        if not rest:
+            raise ValueError(f"expected postgresql://user@host:port/database, got {value!r}")
+        return "postgresql+psycopg://" + rest
+    if scheme.startswith("sqlite"):
+        return value
+    raise ValueError(f"expected a sqlite:/// or postgresql:// URL, got {value!r}")
+
+
+def _parse_redis_url(value: str) -> str | None:
+    if not value:
+        return None
+    if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError(f"expected redis://host:port/db, got {value!r}")
+    return value
+
+
+def _parse_str(value: str) -> str:
+    return value
+
+
+_ENV: dict[str, tuple[str, Any]] = {
+    "DATABASE_URL": ("database_url", _parse_database_url),
+    "REDIS_URL": ("redis_url", _parse_redis_url),
+    "REDIS_KEY_PREFIX": ("redis_key_prefix", _parse_str),
+    "SECRET_KEY": ("secret_key", _parse_str),
+    "PUBLIC_BASE_URL": ("public_base_url", _parse_http_url),
+    "KEYS_DIR": ("keys_dir", Path),
+    "INSTANCE_PATH": ("instance_path", Path),
+    "LRS_ENDPOINT": ("lrs_endpoint", _parse_http_url),
+    "LRS_KEY": ("lrs_key", _parse_str),
+    "LRS_SECRET": ("lrs_secret", _parse_str),
+    "ALLOW_PRIVATE_OUTBOUND": ("allow_private_outbound", _parse_bool),
+    "DEMO_MODE": ("demo_mode", _parse_bool),
+    "PORT": ("port", _parse_int(1, 65535)),
+    "SESSION_LIFETIME_MINUTES": ("session_lifetime_minutes", _parse_int(5, 7 * 24 * 60)),
+    "MAX_BODY_BYTES": ("max_body_bytes", _parse_int(1024, 1024 * 1024 * 1024)),
+    "OUTBOUND_TIMEOUT_SECONDS": ("outbound_timeout_seconds", _parse_float),
+    "OUTBOUND_MAX_BYTES": ("outbound_max_bytes", _parse_int(1024, 1024 * 1024 * 1024)),
+    "WEB_CONCURRENCY": ("workers", _parse_int(1, 64)),
+    "PROXY_COUNT": ("proxy_count", _parse_int(0, 5)),
+}
+
+def env_names() -> list[str]:
+    """List the environment variables the product reads."""
+    return sorted(_ENV)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build `Settings` from the environment and optional overrides keyed by variable name."""
+    env = dict(os.environ if environ is None else environ)
+    given: dict[str, Any] = {}
+    for name, (attr, parse) in _ENV.items():
+        raw = env.get(name)
+        if raw is None:
+            continue
+        try:
+            given[attr] = parse(raw)
+        except ValueError as err:
+            raise ConfigError(f"{name} is invalid: {err}.") from None
+
+    extra: dict[str, Any] = {}
+    for name, value in (overrides or {}).items():
+        if name in _ENV:
+            attr, parse = _ENV[name]
+            given[attr] = parse(value) if isinstance(value, str) and parse is not _parse_str else value
+        elif name == "TESTING":
+            given["testing"] = bool(value)
+        else:
+            extra[name] = value
+
+    instance_path = Path(given.pop("instance_path", PROJECT_ROOT / "instance")).resolve()
+    keys_dir = Path(given.pop("keys_dir", PROJECT_ROOT / "keys")).resolve()
+    database_url = given.pop("database_url", None) or f"sqlite:///{instance_path / 'learning_bridge.db'}"
+    port = given.pop("port", 8000)
+    public_base_url = given.pop("public_base_url", None) or f"http://127.0.0.1:{port}"
+    secret_key = given.pop("secret_key", None) or ""
+    if secret_key and len(secret_key) < 16:
+        raise ConfigError("SECRET_KEY is invalid: use at least 16 random characters (python -c 'import secrets; print(secrets.token_urlsafe(32))').")
+    settings = Settings(
+        database_url=database_url,
+        secret_key=secret_key,
+        instance_path=instance_path,
+        keys_dir=keys_dir,
+        public_base_url=public_base_url,
+        port=port,
+        extra=extra,
+        **given,
+    )
+    _check_consistency(settings)
+    return settings
+
+
+def _check_consistency(settings: Settings) -> None:
+    if settings.lrs_endpoint and not (settings.lrs_key and settings.lrs_secret):
+        raise ConfigError("LRS_ENDPOINT is set but LRS_KEY or LRS_SECRET is missing: give the remote LRS's credentials.")
+    if settings.keys_dir.exists() and not settings.keys_dir.is_dir():
+        raise ConfigError(f"KEYS_DIR {settings.keys_dir} is a file, not a folder: point KEYS_DIR at a folder.")
+    if settings.instance_path.exists() and not settings.instance_path.is_dir():
+        raise ConfigError(f"INSTANCE_PATH {settings.instance_path} is a file, not a folder.")
+
+
+def prepare_instance(settings: Settings) -> Settings:
+    """Create the instance and keys folders and the persisted secret key; return final settings."""
+    for folder, name in ((settings.instance_path, "INSTANCE_PATH"), (settings.keys_dir, "KEYS_DIR")):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ConfigError(f"{name} {folder} cannot be created ({err.strerror}): choose a writable folder.") from None
+        if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+            raise ConfigError(f"{name} {folder} is not readable and writable by this user: fix its permissions.")
+    if settings.secret_key:
+        return settings
+    key_file = settings.instance_path / "secret_key"
+    if not key_file.exists():
+        # Written once with owner-only permissions; every worker and restart reads the same key.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    secret = key_file.read_text().strip()
+    if len(secret) < 16:
+        raise ConfigError(f"{key_file} holds a key that is too short: delete the file to generate a new one.")
+    return replace(settings, secret_key=secret)
+
+
+def settings_table() -> list[tuple[str, str]]:
+    """Return (variable, field) pairs, for documentation and `learning-bridge config`."""
+    names = {f.name for f in fields(Settings)}
+    return [(env, attr) for env, (attr, _) in sorted(_ENV.items()) if attr in names]

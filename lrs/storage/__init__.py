@@ -1,0 +1,1 @@
+"""SQLAlchemy models and repositories of the LRS."""

@@ -1,0 +1,9 @@
+"""The international learning zone: the curated catalog of international courses."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register this area's pages, API and hooks on the app."""
