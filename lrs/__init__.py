@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from lrs import api
+from lrs import admin, api, outbox
 from lrs.app import build_core
 
 
@@ -19,4 +19,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create the standalone LRS (xAPI resources, credentials, staff login, health)."""
     app = build_core(__name__, test_config)
     api.init_app(app)
+    outbox.init_app(app)
+    admin.init_app(app)
     return app

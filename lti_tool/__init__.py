@@ -11,8 +11,9 @@ from typing import Any
 
 from flask import Flask
 
+from lrs import admin as lrs_admin
 from lrs import api as lrs_api
-from lrs import certification
+from lrs import certification, outbox
 from lrs.app import build_core, get_settings
 from lti_tool import catalog, home, learning, lti
 
@@ -22,6 +23,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = build_core(__name__, test_config)
     if not get_settings(app).lrs_endpoint:
         lrs_api.init_app(app)
+        lrs_admin.init_app(app)
+    outbox.init_app(app)
     home.init_app(app)
     lti.init_app(app)
     catalog.init_app(app)

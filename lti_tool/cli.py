@@ -11,14 +11,16 @@ from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command, wit
 
 from lrs import cli as lrs_cli
 from lrs.app import get_settings
+from lrs.bench import cli as lrs_bench_cli
 from lrs.certification import cli as certification_cli
 from lrs.config import ConfigError
 from lrs.db import get_db
+from lrs.outbox import cli as outbox_cli
 from lti_tool.catalog import cli as catalog_cli
 from lti_tool.learning import cli as learning_cli
 from lti_tool.lti import cli as lti_cli
 
-AREA_CLIS = (lti_cli, catalog_cli, learning_cli, certification_cli)
+AREA_CLIS = (lrs_bench_cli, outbox_cli, lti_cli, catalog_cli, learning_cli, certification_cli)
 
 
 def _create_app() -> object:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from lrs.api import about  # noqa: F401  (modules register their routes on the blueprint)
+# Each module registers its routes on the blueprint when imported.
+from lrs.api import about, activities, agents, documents, statements  # noqa: F401
 from lrs.api.blueprint import bp
 
 

@@ -1,0 +1,1 @@
+"""Serve the Activities resource (xAPI 1.0.3 Communication 2.5)."""
