@@ -1,0 +1,63 @@
+"""Test what every xAPI resource shares: version header, credentials, alternate syntax, CORS."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from werkzeug.datastructures import Headers
+
+from lrs.api.xapi_request import V1, V2, build_request, negotiate_version
+from lrs.errors import BadRequest
+
+
+def test_about_get_lists_both_versions_without_credentials(lrs_app: Flask) -> None:
+    """Answer About without credentials or version header (Communication 2.8)."""
+    response = lrs_app.test_client().get("/xapi/about")
+    assert response.status_code == 200
+    assert set(response.get_json()["version"]) == {"1.0.3", "2.0.0"}
+    assert response.headers["X-Experience-API-Version"] == "1.0.3"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("1.0.0", V1), ("1.0.3", V1), ("1.0.9", V1), ("2.0.0", V2), ("2.0.1", V2)]
+)
+def test_version_header_accepted_versions(given: str, expected: str) -> None:
+    """Accept 1.0.x and 2.0.x and answer with the latest patch (Communication 3.3)."""
+    assert negotiate_version(given) == expected
+
+
+@pytest.mark.parametrize("given", ["0.95", "0.9", "1.1.0", "3.0.0", "1.0", "abc", "1.0.0.1"])
+def test_version_header_other_versions_rejected(given: str) -> None:
+    """Reject versions other than 1.0.x and 2.0.x with 400 (Communication 3.3)."""
+    with pytest.raises(BadRequest, match="not supported"):
+        negotiate_version(given)
+
+
+def test_alternate_syntax_moves_form_headers_and_params() -> None:
+    """Treat listed form parameters as headers and the rest as query parameters (Communication 1.3)."""
+    body = (
+        b"X-Experience-API-Version=1.0.3&Authorization=Basic%20abc&Content-Type=application%2Fjson"
+        b"&content=%7B%22a%22%3A1%7D&activityId=http%3A%2F%2Fex.org%2Fa&stateId=s1"
+    )
+    headers = Headers({"Content-Type": "application/x-www-form-urlencoded"})
+    xreq = build_request("POST", headers, b"method=PUT", body)
+    assert xreq.alternate is True
+    assert xreq.method == "PUT"
+    assert xreq.headers["Authorization"] == "Basic abc"
+    assert xreq.mimetype == "application/json"
+    assert xreq.body == b'{"a":1}'
+    assert xreq.params.to_dict() == {"activityId": "http://ex.org/a", "stateId": "s1"}
+
+
+def test_alternate_syntax_other_query_parameters_rejected() -> None:
+    """Reject other query string parameters beside method (Communication 1.3.s3.b3)."""
+    headers = Headers({"Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(BadRequest, match="only 'method' may be in the query string"):
+        build_request("POST", headers, b"method=GET&limit=1", b"X-Experience-API-Version=1.0.3")
+
+
+def test_alternate_syntax_refused_in_xapi_2() -> None:
+    """Refuse the alternate request syntax for xAPI 2.0.0, which removed it."""
+    headers = Headers({"Content-Type": "application/x-www-form-urlencoded"})
+    with pytest.raises(BadRequest, match=r"2\.0\.0 has no alternate request syntax"):
+        build_request("POST", headers, b"method=GET", b"X-Experience-API-Version=2.0.0")
