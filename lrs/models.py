@@ -11,6 +11,7 @@ import importlib
 MODEL_MODULES = (
     "lrs.staff.models",
     "lrs.storage.credentials",
+    "lrs.cache",
     "lrs.storage.models",
     "lrs.storage.documents",
     "lrs.outbox.models",
