@@ -41,11 +41,17 @@ def test_app_refuses_database_from_newer_version(app: Flask) -> None:
     """Answer 503 when the database was migrated by a newer version of the code."""
     engine = make_engine(get_db(app).url)
     with engine.begin() as connection:
+        head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         connection.execute(text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
-    engine.dispose()
-    response = app.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert "newer version" in response.get_json()["problem"]
+    try:
+        response = app.test_client().get("/healthz")
+        assert response.status_code == 503
+        assert "newer version" in response.get_json()["problem"]
+    finally:
+        # The PostgreSQL database is shared by the run's tests: put the revision back.
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+        engine.dispose()
 
 
 def test_app_unreachable_database_is_reported(tmp_path: Path) -> None:
