@@ -1,0 +1,353 @@
+"""Write the lifelong-learning portal upload file, the 環教 file and JSON, byte for byte (D5; domain §2.1, §2.5).
+
+Format, as the production exporters write it (DCSD `Export_score.php`, §2.1):
+- the header line verbatim and unquoted, then one line per row with every field in double quotes
+  (a quote inside a field doubled), lines ending in LF, no byte-order mark;
+- encoded in Big5 (characters outside Big5 but in its common ETEN extension, such as 碁 or 恒, are written
+  as Windows code page 950 writes them; anything else refuses the row);
+- at most 3,000 data rows a file, files named `YYYY-MM-DD_(start~end).csv` (`env...` for 環教), several
+  files zipped together.
+
+Every row is validated before anything is written (ID valid, code known, hours positive, names encodable);
+a credit with any bad row is refused whole and reported with its reasons, never exported half.
+This module is pure: callers pass decrypted credits in and get bytes out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Callable, Container, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from lrs.certification import idno
+from lrs.certification.rules import (
+    TAIPEI,
+    RuleError,
+    Segment,
+    clock_time,
+    format_hours,
+    is_environmental,
+    learning_nature,
+    roc_date,
+    roc_year,
+    split_segments,
+)
+
+PORTAL_HEADER = (
+    "*身分證字號,*課程名稱,*開課起始日期,*開課起始時間,*開課結束日期,*開課結束時間,*姓名,*學位學分,*課程類別代碼,"
+    "*上課縣市,*期別,*訓練總數,*訓練總數單位,訓練成績,證件字號,出勤上課狀況,生日,*學習性質,*數位時數,*實體時數,"
+    "課程代碼,*實際上課起始日期,*實際上課起始時間,*實際上課結束日期,*實際上課結束時間"
+)
+ENV_HEADER = (
+    "*年度,*學員所屬機關(構)代碼,*身分證字號,*課程名稱,*上課起始日期,*姓名,*課程方法代碼,*課程類別代碼,*內容概要,"
+    "*實施縣市,實施地點,*期別,*上課結束日期,*課程時數,*學習性質,*數位時數,*實體時數,課程代碼"
+)
+MAX_ROWS_PER_FILE = 3000
+DEGREE_NONE = "6"  # 學位學分: 無 (§2.4)
+UNIT_HOURS = "1"  # 訓練總數單位: 小時 (§2.4)
+ENV_METHOD_CODE = "1"  # 課程方法代碼 as DCSD writes it (§2.5)
+CITY_CODES = frozenset({
+    "01", "10", "20", "21", "22", "23", "26", "30", "31", "32", "33", "35", "40", "41", "50", "54", "60", "61",
+    "63", "70", "71", "80", "81", "88", "89", "90", "95", "97",
+})
+_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class ExportCredit:
+    """One credited completion with everything its rows need (the ID already decrypted by the caller)."""
+
+    ref: str
+    year: int
+    id_number: str
+    name: str
+    agency_code: str
+    course_code: str
+    course_title: str
+    primary_code: str
+    digital: Decimal
+    physical: Decimal
+    class_start: dt.datetime
+    class_end: dt.datetime
+    started_at: dt.datetime
+    completed_at: dt.datetime
+    segments: tuple[Segment, ...] = ()
+    summary: str = ""
+    city_code: str = "10"
+    term: str = "1"
+    score: Decimal | None = None
+    birthday: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class RefusedCredit:
+    """A credit left out of the files, and why (the ID shown masked only)."""
+
+    ref: str
+    masked_id: str
+    course_code: str
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return JSON-ready data."""
+        return {"ref": self.ref, "id": self.masked_id, "course_code": self.course_code, "reasons": list(self.reasons)}
+
+
+@dataclass
+class ExportResult:
+    """The files of one export and the credits refused."""
+
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    portal_rows: int = 0
+    env_rows: int = 0
+    refused: list[RefusedCredit] = field(default_factory=list)
+
+    def write(self, folder: Path, *, zip_name: str | None = None) -> list[Path]:
+        """Write the files into a folder (zipped together when there are several and zip_name is given)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if zip_name and len(self.files) > 1:
+            target = folder / zip_name
+            target.write_bytes(zip_files(self.files))
+            return [target]
+        written = []
+        for name, data in self.files:
+            target = folder / name
+            target.write_bytes(data)
+            written.append(target)
+        return written
+
+
+def encode_big5(text: str) -> bytes:
+    """Encode text as Big5, using the ETEN extension (cp950) only for characters plain Big5 lacks."""
+    try:
+        return text.encode("big5")
+    except UnicodeEncodeError:
+        pass
+    out = bytearray()
+    for char in text:
+        try:
+            out += char.encode("big5")
+        except UnicodeEncodeError:
+            out += char.encode("cp950")  # raises UnicodeEncodeError when even cp950 lacks it
+    return bytes(out)
+
+
+def decode_big5(data: bytes) -> str:
+    """Decode a file written by `encode_big5`."""
+    return data.decode("cp950")
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _line(fields: Sequence[str]) -> str:
+    return ",".join(_quote(value) for value in fields) + "\n"
+
+
+def _check_text(label: str, value: str, problems: list[str], *, required: bool = True, max_len: int = 200) -> None:
+    if required and not value.strip():
+        problems.append(f"{label} is empty.")
+        return
+    if any(ch in value for ch in "\r\n\t"):
+        problems.append(f"{label} contains a line break or tab.")
+    if len(value) > max_len:
+        problems.append(f"{label} is longer than {max_len} characters.")
+    try:
+        encode_big5(value)
+    except UnicodeEncodeError as err:
+        problems.append(f"{label} contains {err.object[err.start:err.end]!r}, which Big5 cannot encode; use the Big5 form of the character.")
+
+
+def _taipei(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(TAIPEI)
+
+
+def _credit_problems(credit: ExportCredit, codes: Container[str], allow_passport: bool) -> tuple[list[str], list[Segment]]:
+    problems: list[str] = []
+    try:
+        idno.classify(credit.id_number, allow_passport=allow_passport)
+    except idno.InvalidIdNumber as err:
+        problems.append(f"ID number: {err}")
+    _check_text("The name", credit.name, problems, max_len=60)
+    _check_text("The course title", credit.course_title, problems)
+    _check_text("The course code", credit.course_code, problems, required=False, max_len=50)
+    _check_text("The term", credit.term, problems, max_len=20)
+    if credit.city_code not in CITY_CODES:
+        problems.append(f"City code {credit.city_code!r} is not a 上課縣市 code (§2.4).")
+    if credit.class_start > credit.class_end:
+        problems.append("The class period starts after it ends.")
+    if credit.started_at > credit.completed_at:
+        problems.append("The learner's start is after their completion.")
+    rows: list[Segment] = []
+    try:
+        rows = split_segments(credit.primary_code, credit.digital, credit.physical, credit.segments)
+    except RuleError as err:
+        problems.append(str(err))
+    if not rows and not problems:
+        problems.append("The credit has no hours; a row of 0 h is never uploaded.")
+    for row in rows:
+        if row.code not in codes:
+            problems.append(f"Category code {row.code} is not in the code list; add it to the list or fix the course.")
+        if row.digital < 0 or row.physical < 0 or row.hours <= 0:
+            problems.append(f"Row for code {row.code} has no positive hours.")
+        if row.name:
+            _check_text("A segment name", row.name, problems)
+    return problems, rows
+
+
+def _portal_fields(credit: ExportCredit, row: Segment) -> list[str]:
+    start, end = _taipei(credit.class_start), _taipei(credit.class_end)
+    real_start, real_end = _taipei(credit.started_at), _taipei(credit.completed_at)
+    title = f"{credit.course_title}-{row.name}" if row.name else credit.course_title
+    return [
+        idno.normalise(credit.id_number),
+        title,
+        roc_date(start.date()),
+        clock_time(start),
+        roc_date(end.date()),
+        clock_time(end),
+        credit.name.strip(),
+        DEGREE_NONE,
+        row.code,
+        credit.city_code,
+        credit.term,
+        format_hours(row.digital + row.physical),
+        UNIT_HOURS,
+        "" if credit.score is None else _score(credit.score),
+        "",
+        "",
+        roc_date(credit.birthday) if credit.birthday else "",
+        str(int(learning_nature(row.digital, row.physical))),
+        format_hours(row.digital),
+        format_hours(row.physical),
+        credit.course_code,
+        roc_date(real_start.date()),
+        clock_time(real_start),
+        roc_date(real_end.date()),
+        clock_time(real_end),
+    ]
+
+
+def _env_fields(credit: ExportCredit, row: Segment) -> list[str]:
+    start, end = _taipei(credit.class_start), _taipei(credit.class_end)
+    title = f"{credit.course_title}-{row.name}" if row.name else credit.course_title
+    return [
+        str(roc_year(credit.year)),
+        credit.agency_code,
+        idno.normalise(credit.id_number),
+        title,
+        roc_date(start.date()),
+        credit.name.strip(),
+        ENV_METHOD_CODE,
+        row.code,
+        (credit.summary or credit.course_title).strip(),
+        credit.city_code,
+        "",
+        credit.term,
+        roc_date(end.date()),
+        format_hours(row.hours),
+        str(int(learning_nature(row.digital, row.physical))),
+        format_hours(row.digital),
+        format_hours(row.physical),
+        credit.course_code,
+    ]
+
+
+def _score(score: Decimal) -> str:
+    text = format(score.normalize(), "f")
+    return text
+
+
+def _chunked_files(header: str, lines: list[bytes], prefix: str, day: dt.date, max_rows: int) -> list[tuple[str, bytes]]:
+    files = []
+    head = encode_big5(header + "\n")
+    for start in range(0, len(lines), max_rows):
+        chunk = lines[start:start + max_rows]
+        name = f"{prefix}{day.isoformat()}_({start + 1}~{start + len(chunk)}).csv"
+        files.append((name, head + b"".join(chunk)))
+    return files
+
+
+def build_exports(
+    credits: Iterable[ExportCredit],
+    codes: Container[str],
+    *,
+    export_day: dt.date,
+    allow_passport: bool = True,
+    max_rows: int = MAX_ROWS_PER_FILE,
+    include_env: bool = True,
+) -> ExportResult:
+    """Validate every credit and build the portal files (25 columns) and the 環教 files (18 columns) (R9-R11)."""
+    if not 1 <= max_rows <= MAX_ROWS_PER_FILE:
+        raise ValueError(f"max_rows must be 1 to {MAX_ROWS_PER_FILE}.")
+    result = ExportResult()
+    portal_lines: list[bytes] = []
+    env_lines: list[bytes] = []
+    for credit in credits:
+        problems, rows = _credit_problems(credit, codes, allow_passport)
+        if include_env and any(is_environmental(r.code) for r in rows):
+            if len(credit.agency_code) != 10:
+                problems.append(f"Agency code {credit.agency_code!r} is not 10 characters; the 環教 file needs it (§2.3).")
+            _check_text("The course summary", credit.summary or credit.course_title, problems, max_len=500)
+        if problems:
+            result.refused.append(RefusedCredit(credit.ref, idno.mask(credit.id_number), credit.course_code, tuple(problems)))
+            continue
+        encoded = [encode_big5(_line(_portal_fields(credit, row))) for row in rows]
+        env = [encode_big5(_line(_env_fields(credit, row))) for row in rows if include_env and is_environmental(row.code)]
+        portal_lines.extend(encoded)
+        env_lines.extend(env)
+    result.portal_rows = len(portal_lines)
+    result.env_rows = len(env_lines)
+    result.files = _chunked_files(PORTAL_HEADER, portal_lines, "", export_day, max_rows)
+    if env_lines:
+        result.files += _chunked_files(ENV_HEADER, env_lines, "env", export_day, max_rows)
+    return result
+
+
+def zip_files(files: Sequence[tuple[str, bytes]]) -> bytes:
+    """Zip files deterministically (fixed timestamps, sorted as given)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def parse_portal_file(data: bytes) -> list[list[str]]:
+    """Read a portal or 環教 file back into rows of fields (header first); used by tests and checks."""
+    import csv
+
+    text = decode_big5(data)
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def credit_json(credit: ExportCredit, *, include_id: bool, mask_id: Callable[[str], str] = idno.mask) -> dict[str, Any]:
+    """Return one credit as JSON-ready data; the ID is masked unless the caller asks for it."""
+    rows = split_segments(credit.primary_code, credit.digital, credit.physical, credit.segments)
+    return {
+        "ref": credit.ref,
+        "year": credit.year,
+        "id": idno.normalise(credit.id_number) if include_id else mask_id(credit.id_number),
+        "name": credit.name,
+        "agency_code": credit.agency_code,
+        "course_code": credit.course_code,
+        "course_title": credit.course_title,
+        "started_at": credit.started_at.isoformat(),
+        "completed_at": credit.completed_at.isoformat(),
+        "score": None if credit.score is None else _score(credit.score),
+        "rows": [
+            {"code": r.code, "digital": format_hours(r.digital), "physical": format_hours(r.physical),
+             "hours": format_hours(r.hours), "learning_nature": int(learning_nature(r.digital, r.physical)),
+             "environmental": is_environmental(r.code)}
+            for r in rows
+        ],
+    }

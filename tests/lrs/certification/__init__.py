@@ -1,0 +1,1 @@
+"""Tests of lifelong-learning hour certification."""
