@@ -1,0 +1,1 @@
+"""Tests of the xAPI document resources, their rules, storage and concurrency."""
