@@ -1,0 +1,371 @@
+"""Store and query statements: batch inserts in one transaction and keyset queries as semi-joins.
+
+The caller owns the transaction: `store_batch` adds rows to the session and the caller commits
+(or rolls back: a conflict anywhere raises before anything is committed, so the whole batch is
+refused). Behaviour is the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, and_, exists, false, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
+
+from lrs.db import utcnow
+from lrs.errors import BadRequest, Conflict
+from lrs.storage.models import Activity, Attachment, Statement, StatementKey
+from lrs.xapi import statements as xs
+from lrs.xapi.attachments import AttachmentData
+from lrs.xapi.equivalence import equivalent
+from lrs.xapi.query import StatementQuery
+from lrs.xapi.types import parse_timestamp
+from lrs.xapi.validation import VOIDED_VERB
+
+# Any constant: the PostgreSQL advisory lock that serialises statement writers.
+_PG_LOCK_ID = 7_209_031_003
+
+
+@dataclass
+class StoreResult:
+    """What a batch store did."""
+
+    ids: list[str]
+    stored: list[dict[str, Any]]
+
+
+def lock_for_write(session: Session) -> None:
+    """Serialise statement writers so stored order, `stored` and commit order agree.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a no-op write, which takes the
+    database's write lock at once (SQLite has one writer at a time anyway).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+    else:
+        session.execute(update(Statement).where(false()).values(voided=Statement.voided))
+
+
+def _now_ms() -> dt.datetime:
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).on_conflict_do_nothing()
+    session.execute(stmt, rows)
+
+
+def store_batch(
+    session: Session,
+    statements: Sequence[dict[str, Any]],
+    *,
+    authority: dict[str, Any],
+    version: str,
+    attachments: dict[str, AttachmentData] | None = None,
+) -> StoreResult:
+    """Store validated statements atomically and return their ids and the statements as stored.
+
+    Communication 2.1.1/2.1.2: an id the LRS already has with an equivalent statement is accepted
+    without change; a different one is a 409 Conflict for the whole batch. Data 2.3.2: voiding a
+    voiding statement is refused with 400; a voided target is marked voided.
+    """
+    lock_for_write(session)
+    stored_at = _now_ms()
+    prepared = [xs.prepare(stmt, stored=stored_at, authority=authority, version=version) for stmt in statements]
+    ids = [item["id"] for item in prepared]
+    existing = {
+        row.statement_id: row
+        for row in session.execute(
+            select(Statement.pk, Statement.statement_id, Statement.body, Statement.verb_id).where(Statement.statement_id.in_(ids))
+        )
+    }
+    new: list[dict[str, Any]] = []
+    for stmt in prepared:
+        row = existing.get(stmt["id"])
+        if row is None:
+            new.append(stmt)
+        elif not equivalent(orjson.loads(row.body), stmt):
+            raise Conflict(f"Statement {stmt['id']} already exists with different content; statements are immutable.")
+    if not new:
+        return StoreResult(ids, [])
+    keys = [xs.statement_keys(stmt) for stmt in new]
+    _check_voiding(session, new, keys)
+    authority_key = xs.agent_key(authority)
+    new_ids = [stmt["id"] for stmt in new]
+    already_voided = set(
+        session.scalars(
+            select(Statement.object_ref_id).where(
+                Statement.object_ref_id.in_(new_ids), Statement.verb_id == VOIDED_VERB
+            )
+        )
+    )
+    rows = []
+    for stmt, key in zip(new, keys, strict=True):
+        timestamp = parse_timestamp(stmt["timestamp"]) or stored_at
+        rows.append(
+            {
+                "statement_id": stmt["id"],
+                "body": _dumps(stmt),
+                "verb_id": key.verb_id,
+                "actor_key": key.actor_key,
+                "object_type": key.object_type,
+                "object_activity_id": key.object_activity_id,
+                "object_ref_id": key.object_ref_id,
+                "registration": key.registration,
+                "stored": stored_at,
+                "timestamp": timestamp,
+                "voided": stmt["id"] in already_voided and key.voiding_target is None,
+                "authority_key": authority_key,
+                "has_attachments": bool(xs.attachment_hashes(stmt)),
+                "version": str(stmt["version"]),
+            }
+        )
+    result = session.execute(
+        insert(Statement).returning(Statement.pk, Statement.statement_id, sort_by_parameter_order=True), rows
+    )
+    pks = {row.statement_id: row.pk for row in result}
+    _inherit_target_keys(session, new, keys, pks)
+    key_rows = [
+        {"kind": kind, "value": value, "statement_pk": pks[stmt["id"]]}
+        for stmt, key in zip(new, keys, strict=True)
+        for kind, value in key.keys
+    ]
+    session.execute(insert(StatementKey), key_rows)
+    _propagate_to_referrers(session, pks)
+    targets = [key.voiding_target for key in keys if key.voiding_target]
+    if targets:
+        session.execute(
+            update(Statement)
+            .where(Statement.statement_id.in_(targets), Statement.verb_id != VOIDED_VERB)
+            .values(voided=True)
+        )
+    _store_attachments(session, new, attachments or {})
+    merge_activities(session, new, stored_at)
+    return StoreResult(ids, new)
+
+
+def _check_voiding(session: Session, new: Sequence[dict[str, Any]], keys: Sequence[xs.StatementKeys]) -> None:
+    targets = {key.voiding_target: stmt["id"] for stmt, key in zip(new, keys, strict=True) if key.voiding_target}
+    if not targets:
+        return
+    batch_voiding = {stmt["id"] for stmt, key in zip(new, keys, strict=True) if key.voiding_target}
+    stored_voiding = set(
+        session.scalars(
+            select(Statement.statement_id).where(Statement.statement_id.in_(targets), Statement.verb_id == VOIDED_VERB)
+        )
+    )
+    for target, voider in targets.items():
+        if target in batch_voiding or target in stored_voiding:
+            # Data 2.3.2: a statement that voids another cannot itself be voided.
+            raise BadRequest(f"Statement {voider} voids {target}, which is itself a voiding statement and cannot be voided.")
+
+
+def _inherit_target_keys(
+    session: Session, new: Sequence[dict[str, Any]], keys: Sequence[xs.StatementKeys], pks: dict[str, int]
+) -> None:
+    """Give each StatementRef statement its target's filter keys (Communication 2.1.3)."""
+    by_id = {stmt["id"]: key for stmt, key in zip(new, keys, strict=True)}
+    wanted = {key.object_ref_id for key in keys if key.object_ref_id}
+    if not wanted:
+        return
+    stored: dict[str, set[tuple[str, str]]] = {}
+    missing = wanted - by_id.keys()
+    if missing:
+        rows = session.execute(
+            select(Statement.statement_id, StatementKey.kind, StatementKey.value)
+            .join(StatementKey, StatementKey.statement_pk == Statement.pk)
+            .where(Statement.statement_id.in_(missing))
+        )
+        for row in rows:
+            stored.setdefault(row.statement_id, set()).add((row.kind, row.value))
+    for key in keys:
+        ref = key.object_ref_id
+        if ref is None:
+            continue
+        inherited = by_id[ref].keys if ref in by_id else stored.get(ref, set())
+        key.keys |= inherited
+
+
+def _propagate_to_referrers(session: Session, pks: dict[str, int]) -> None:
+    """Give statements stored earlier that target the new statements the new statements' keys."""
+    referrers = session.execute(
+        select(Statement.pk, Statement.object_ref_id).where(
+            Statement.object_ref_id.in_(list(pks)), Statement.pk.not_in(list(pks.values()))
+        )
+    ).all()
+    if not referrers:
+        return
+    target_pks = {pks[row.object_ref_id]: row.pk for row in referrers}
+    rows = session.execute(
+        select(StatementKey.statement_pk, StatementKey.kind, StatementKey.value).where(
+            StatementKey.statement_pk.in_(list(target_pks))
+        )
+    )
+    copies = [{"kind": row.kind, "value": row.value, "statement_pk": target_pks[row.statement_pk]} for row in rows]
+    _insert_ignore(session, StatementKey, copies)
+
+
+def _store_attachments(session: Session, new: Sequence[dict[str, Any]], data: dict[str, AttachmentData]) -> None:
+    wanted = {str(item["sha2"]).lower() for stmt in new for item in xs.attachment_hashes(stmt)}
+    rows = [
+        {"sha2": sha2, "content_type": data[sha2].content_type, "length": len(data[sha2].data), "data": data[sha2].data}
+        for sha2 in sorted(wanted & data.keys())
+    ]
+    _insert_ignore(session, Attachment, rows)
+
+
+def _merge_maps(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(old)
+    for key, value in new.items():
+        if key in ("name", "description", "extensions") and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def merge_activities(session: Session, new: Iterable[dict[str, Any]], when: dt.datetime) -> None:
+    """Merge the Activity Definitions in new statements into each Activity's canonical definition.
+
+    Data 2.4.4.1 / IEEE 9274.1.1 4.2.4.3: the LRS may update its canonical definition; language
+    maps are merged so that every language any statement gave is kept.
+    """
+    definitions: dict[str, dict[str, Any]] = {}
+    for stmt in new:
+        for item in xs.activities_with_definitions(stmt):
+            activity_id = str(item["id"])
+            definitions[activity_id] = _merge_maps(definitions.get(activity_id, {}), item.get("definition") or {})
+    if not definitions:
+        return
+    stored = {
+        row.activity_id: row.definition
+        for row in session.execute(
+            select(Activity.activity_id, Activity.definition).where(Activity.activity_id.in_(list(definitions)))
+        )
+    }
+    inserts = []
+    for activity_id, definition in definitions.items():
+        if activity_id not in stored:
+            inserts.append({"activity_id": activity_id, "definition": _dumps(definition), "updated": when})
+        elif definition:
+            merged = _merge_maps(orjson.loads(stored[activity_id]), definition)
+            text_value = _dumps(merged)
+            if text_value != stored[activity_id]:
+                session.execute(
+                    update(Activity).where(Activity.activity_id == activity_id).values(definition=text_value, updated=when)
+                )
+    _insert_ignore(session, Activity, inserts)
+
+
+def get_activity_definition(session: Session, activity_id: str) -> dict[str, Any] | None:
+    """Return the canonical definition of an Activity the LRS has seen, or None (Activities resource)."""
+    value = session.scalar(select(Activity.definition).where(Activity.activity_id == activity_id))
+    if value is None:
+        return None
+    definition: dict[str, Any] = orjson.loads(value)
+    return definition
+
+
+def get_activity_definitions(session: Session, activity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Return the canonical definitions of several Activities by id."""
+    wanted = list(set(activity_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Activity.activity_id, Activity.definition).where(Activity.activity_id.in_(wanted)))
+    return {row.activity_id: orjson.loads(row.definition) for row in rows}
+
+
+@dataclass
+class Found:
+    """A statement read back, with its stored-order key."""
+
+    pk: int
+    statement: dict[str, Any]
+
+
+def get_statement(session: Session, statement_id: str, *, voided: bool, authority_key: str | None = None) -> Found | None:
+    """Return one statement by id: a voided one only when `voided`, a non-voided one only when not."""
+    query = select(Statement.pk, Statement.body).where(
+        Statement.statement_id == statement_id.lower(), Statement.voided == voided
+    )
+    if authority_key is not None:
+        query = query.where(Statement.authority_key == authority_key)
+    row = session.execute(query).first()
+    return None if row is None else Found(row.pk, orjson.loads(row.body))
+
+
+def query_statements(session: Session, query: StatementQuery, *, authority_key: str | None = None) -> list[Found]:
+    """Run a statement query: one page of at most `query.limit + 1` statements in stored order.
+
+    The first filter drives an ordered scan of the key index; the others are semi-joins
+    (EXISTS) on the same index, so no filter fans out into a sort.
+    """
+    filters: list[tuple[str, str]] = []
+    if query.registration:
+        filters.append((xs.KEY_REGISTRATION, query.registration))
+    if query.agent:
+        filters.append((xs.KEY_AGENT_RELATED if query.related_agents else xs.KEY_AGENT, query.agent))
+    if query.activity:
+        filters.append((xs.KEY_ACTIVITY_RELATED if query.related_activities else xs.KEY_ACTIVITY, query.activity))
+    if query.verb:
+        filters.append((xs.KEY_VERB, query.verb))
+    stmt: Select[int, str]
+    if filters:
+        driver = aliased(StatementKey)
+        order_key: Any = driver.statement_pk
+        stmt = (
+            select(Statement.pk, Statement.body)
+            .select_from(driver)
+            .join(Statement, Statement.pk == driver.statement_pk)
+            .where(driver.kind == filters[0][0], driver.value == filters[0][1])
+        )
+        for kind, value in filters[1:]:
+            other = aliased(StatementKey)
+            stmt = stmt.where(
+                exists().where(and_(other.statement_pk == driver.statement_pk, other.kind == kind, other.value == value))
+            )
+    else:
+        order_key = Statement.pk
+        stmt = select(Statement.pk, Statement.body)
+    stmt = stmt.where(Statement.voided == false())
+    if query.since is not None:
+        stmt = stmt.where(Statement.stored > query.since)
+    if query.until is not None:
+        stmt = stmt.where(Statement.stored <= query.until)
+    if authority_key is not None:
+        stmt = stmt.where(Statement.authority_key == authority_key)
+    if query.ceiling is not None:
+        stmt = stmt.where(order_key <= query.ceiling)
+    if query.after is not None:
+        stmt = stmt.where(order_key > query.after if query.ascending else order_key < query.after)
+    stmt = stmt.order_by(order_key.asc() if query.ascending else order_key.desc()).limit(query.limit + 1)
+    return [Found(row.pk, orjson.loads(row.body)) for row in session.execute(stmt)]
+
+
+def latest_pk(session: Session) -> int:
+    """Return the highest stored-order key (0 when empty)."""
+    return int(session.scalar(select(func.coalesce(func.max(Statement.pk), 0))) or 0)
+
+
+def get_attachments(session: Session, hashes: Iterable[str]) -> dict[str, AttachmentData]:
+    """Return the stored attachment data for the given SHA-2 hashes."""
+    wanted = sorted({value.lower() for value in hashes})
+    if not wanted:
+        return {}
+    rows = session.execute(select(Attachment.sha2, Attachment.content_type, Attachment.data).where(Attachment.sha2.in_(wanted)))
+    return {row.sha2: AttachmentData(row.sha2, row.content_type, bytes(row.data)) for row in rows}

@@ -1,0 +1,1 @@
+"""Tests of the pure xAPI rules and shared helpers of the Statement resource tests."""
