@@ -9,6 +9,7 @@ content running in a browser call the LRS.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
@@ -36,12 +37,22 @@ def prepare_request() -> ResponseReturnValue | None:
         request.method,
         request.headers,
         request.query_string,
-        request.get_data(cache=True),
+        _raw_body(),
         version_required=not public,
     )
     if not public:
         g.xapi_caller = auth.authenticate(g.xapi.headers.get("Authorization"))
     return None
+
+
+def _raw_body() -> bytes:
+    """Return the request body, rebuilt from the parsed form if an earlier hook consumed it."""
+    body = request.get_data(cache=True)
+    if not body and request.mimetype == "application/x-www-form-urlencoded" and request.form:
+        # An app-wide hook that reads request.form drains the stream; the alternate request
+        # syntax (Communication 1.3) still needs its form, so encode it back.
+        body = urlencode(list(request.form.items(multi=True))).encode("utf-8")
+    return body
 
 
 @bp.after_request
