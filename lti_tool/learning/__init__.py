@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from lrs.ui import csrf
+
 
 def init_app(app: Flask) -> None:
     """Register this area's pages, API and hooks on the app."""
+    from lti_tool.learning import views
+
+    # Player pages authenticate with the signed token in their URL, not a cookie (see views).
+    csrf.exempt(views.bp)
+    app.register_blueprint(views.bp)
