@@ -573,10 +573,11 @@ def decide_credit(terms: CourseTerms, attempt: Attempt) -> CreditDecision:
     flags: list[str] = []
     required = terms.required_seconds
     read = attempt.read_seconds
+    need = f"{_fmt_score(required)} s required ({format_hours(terms.hours)} h x 3600)"
     if read >= required:
-        conditions.append(Condition("reading", True, f"Reading time {read} s meets the {required} s required ({format_hours(terms.hours)} h x 3600)."))
+        conditions.append(Condition("reading", True, f"Reading time {_fmt_score(read)} s meets the {need}."))
     else:
-        conditions.append(Condition("reading", False, f"Reading time {read} s is {required - read} s short of the {required} s required ({format_hours(terms.hours)} h x 3600)."))
+        conditions.append(Condition("reading", False, f"Reading time {_fmt_score(read)} s is {_fmt_score(required - read)} s short of the {need}."))
 
     mark = effective_pass_mark(terms)
     if mark.defaulted:
@@ -609,8 +610,7 @@ def decide_credit(terms: CourseTerms, attempt: Attempt) -> CreditDecision:
 
 
 def _fmt_score(score: Decimal) -> str:
-    text = format(score.normalize(), "f")
-    return text
+    return format(Decimal(score).normalize(), "f")
 
 
 def completion_moment(attempt: Attempt) -> dt.datetime | None:

@@ -1,0 +1,370 @@
+"""Recompute the ledger of certified hours from LRS statements: idempotent, explained, voiding revokes (D3).
+
+For each person (through their mapped actors) and registered course, statements are grouped into
+attempts (evidence.py); each attempt is judged by R4-R6, the qualifying completions by R7-R8, and
+the result is written as one row per person, course and year:
+
+- `credited`: hours earned, pointing to the statement ids that prove it;
+- `refused`: attempts in that year that earned nothing, with the reasons (shown on the transcript);
+- `revoked`: a row that was credited before but no longer is (a statement was voided, the registry
+  changed, or staff revoked it), with the reason.
+
+Running it twice gives the same ledger (rows change only when their content changes). Manual
+credits and revocations (`Override`) need a reason, are audited and win over the evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from lrs.certification import evidence, registry, rules
+from lrs.certification.models import ActorLink, Course, Credit, Override, Person
+from lrs.certification.people import audit
+from lrs.certification.rules import TAIPEI
+from lrs.db import utcnow
+from lrs.errors import BadRequest, NotFound
+from lrs.storage.models import Statement
+
+log = logging.getLogger(__name__)
+MAX_REPORTED_PROBLEMS = 200
+
+
+@dataclass
+class RecomputeReport:
+    """What a recomputation did."""
+
+    years: list[int]
+    people: int = 0
+    credited: int = 0
+    refused: int = 0
+    inserted: int = 0
+    updated: int = 0
+    revoked: int = 0
+    unchanged: int = 0
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+
+    def note(self, problem: str) -> None:
+        """Record a problem found in the evidence (the first 200 are kept)."""
+        self.problem_count += 1
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            self.problems.append(problem)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the report as JSON-ready data."""
+        return {k: getattr(self, k) for k in ("years", "people", "credited", "refused", "inserted", "updated",
+                                               "revoked", "unchanged", "problem_count", "problems")}
+
+
+@dataclass
+class Desired:
+    """A ledger row as the evidence and overrides want it."""
+
+    status: str
+    source: str
+    digital_tenths: int
+    physical_tenths: int
+    score: str | None
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    statement_ids: list[str]
+    explanation: list[str]
+
+    def values(self) -> dict[str, Any]:
+        """Return the column values."""
+        return {
+            "status": self.status, "source": self.source, "digital_tenths": self.digital_tenths,
+            "physical_tenths": self.physical_tenths, "score": self.score, "started_at": self.started_at,
+            "completed_at": self.completed_at, "statement_ids": json.dumps(self.statement_ids),
+            "explanation": json.dumps(self.explanation, ensure_ascii=False),
+        }
+
+
+@dataclass
+class CourseInfo:
+    """What the ledger needs of a registry entry, computed once per run."""
+
+    course: Course
+    terms: rules.CourseTerms
+    pass_mark: Decimal | None
+
+
+def _score_text(score: Decimal | None) -> str | None:
+    if score is None:
+        return None
+    return format(score.quantize(Decimal("0.01")).normalize(), "f")
+
+
+def _course_infos(session: Session) -> dict[str, CourseInfo]:
+    infos = {}
+    for course in session.scalars(select(Course)):
+        terms = registry.course_terms(course)
+        infos[course.activity_id] = CourseInfo(course, terms, rules.effective_pass_mark(terms).value)
+    return infos
+
+
+def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], report: RecomputeReport,
+           person_id: int) -> dict[int, Desired]:
+    """Judge one person's attempts at one course; return the desired row per year."""
+    course = info.course
+    qualifying: list[tuple[dt.datetime, str]] = []
+    decisions: dict[str, tuple[evidence.AttemptEvidence, rules.CreditDecision]] = {}
+    refused_by_year: dict[int, list[str]] = {}
+    refused_ids: dict[int, list[str]] = {}
+    for index, attempt in enumerate(attempts):
+        for problem in attempt.problems:
+            report.note(f"Person #{person_id}, course {course.course_code}: {problem}")
+        passed_at = attempt.first_pass(info.pass_mark)
+        facts = rules.Attempt(
+            read_seconds=attempt.read_seconds, best_score=attempt.best_score, test_passed_at=passed_at,
+            survey_submitted=attempt.survey_submitted(), survey_submitted_at=attempt.survey_at,
+            completed_at=attempt.completed_at, started_at=attempt.started_at,
+        )
+        decision = rules.decide_credit(info.terms, facts)
+        moment = rules.completion_moment(facts)
+        ref = str(index)
+        decisions[ref] = (attempt, decision)
+        if decision.credited and moment is not None:
+            qualifying.append((moment, ref))
+        else:
+            when = moment or attempt.started_at
+            if when is None:
+                continue
+            year = rules.attribute_year(when)
+            lines = [f"Attempt {attempt.registration or '(no registration)'}: " + line for line in decision.explain() if line]
+            refused_by_year.setdefault(year, []).extend(lines[: len(decision.failures)] or lines[:1])
+            refused_ids.setdefault(year, []).extend(attempt.statement_ids)
+    desired: dict[int, Desired] = {}
+    for choice in rules.choose_credits(info.terms, qualifying):
+        attempt, decision = decisions[choice.ref]
+        if choice.credited:
+            desired[choice.year] = Desired(
+                "credited", "evidence", course.digital_tenths, course.physical_tenths, _score_text(attempt.best_score),
+                attempt.started_at, choice.moment, sorted(attempt.statement_ids),
+                [choice.explanation, *decision.explain()],
+            )
+        else:
+            refused_by_year.setdefault(choice.year, []).append(choice.explanation)
+            refused_ids.setdefault(choice.year, []).extend(attempt.statement_ids)
+    for year, lines in refused_by_year.items():
+        if year not in desired:
+            desired[year] = Desired("refused", "evidence", 0, 0, None, None, None, sorted(set(refused_ids.get(year, []))), lines)
+    return desired
+
+
+def _apply_overrides(session: Session, person_ids: Sequence[int], years: set[int] | None,
+                     infos_by_id: dict[int, CourseInfo], wanted: dict[tuple[int, int, int], Desired]) -> None:
+    query = select(Override).where(Override.person_id.in_(person_ids), Override.active.is_(True)).order_by(Override.at, Override.id)
+    for override in session.scalars(query):
+        if years is not None and override.year not in years:
+            continue
+        key = (override.person_id, override.course_id, override.year)
+        info = infos_by_id.get(override.course_id)
+        if info is None:
+            continue
+        if override.action == "grant":
+            current = wanted.get(key)
+            if current is not None and current.status == "credited":
+                current.explanation.append(f"Also granted manually by {override.by}: {override.reason}")
+                continue
+            wanted[key] = Desired("credited", "manual", info.course.digital_tenths, info.course.physical_tenths, None,
+                                  override.completed_at, override.completed_at, [],
+                                  [f"Manual credit by {override.by} on {override.at.date()}: {override.reason}"])
+        else:
+            prior = wanted.get(key)
+            wanted[key] = Desired("revoked", "manual", 0, 0, None, None, None, prior.statement_ids if prior else [],
+                                  [f"Revoked by {override.by} on {override.at.date()}: {override.reason}"])
+
+
+def _why_revoked(session: Session, statement_ids: list[str]) -> list[str]:
+    if not statement_ids:
+        return ["No longer supported by the evidence or the registry."]
+    voided = list(session.scalars(select(Statement.statement_id).where(Statement.statement_id.in_(statement_ids), Statement.voided.is_(True))))
+    if voided:
+        return [f"Revoked: statement {sid} was voided." for sid in voided]
+    return ["Revoked: the evidence no longer meets the rules (the registry entry or the statements changed)."]
+
+
+def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] | None, infos: dict[str, CourseInfo],
+                   report: RecomputeReport, course_ids: set[int] | None = None) -> None:
+    links = session.execute(select(ActorLink.actor_key, ActorLink.person_id).where(ActorLink.person_id.in_(person_ids))).all()
+    person_of = {row.actor_key: row.person_id for row in links}
+    activity_ids = set(infos) if course_ids is None else {a for a, i in infos.items() if i.course.id in course_ids}
+    codes = {a: infos[a].course.course_code for a in activity_ids}
+    grouped, problems = evidence.gather_attempts(evidence.read_rows(session, list(person_of), activity_ids), codes)
+    for problem in problems:
+        report.note(problem)
+    by_person_course: dict[tuple[int, str], list[evidence.AttemptEvidence]] = {}
+    for (actor_key, activity_id), attempts in grouped.items():
+        by_person_course.setdefault((person_of[actor_key], activity_id), []).extend(attempts)
+    wanted: dict[tuple[int, int, int], Desired] = {}
+    for (person_id, activity_id), attempts in by_person_course.items():
+        info = infos[activity_id]
+        for year, desired in _judge(info, attempts, report, person_id).items():
+            if years is None or year in years:
+                wanted[(person_id, info.course.id, year)] = desired
+    infos_by_id = {i.course.id: i for i in infos.values() if course_ids is None or i.course.id in course_ids}
+    _apply_overrides(session, person_ids, years, infos_by_id, wanted)
+
+    query = select(Credit).where(Credit.person_id.in_(person_ids))
+    if years is not None:
+        query = query.where(Credit.year.in_(years))
+    if course_ids is not None:
+        query = query.where(Credit.course_id.in_(course_ids))
+    existing = {(c.person_id, c.course_id, c.year): c for c in session.scalars(query)}
+    now = utcnow()
+    inserts = []
+    for key, desired in wanted.items():
+        values = desired.values()
+        if desired.status == "credited":
+            report.credited += 1
+        elif desired.status == "refused":
+            report.refused += 1
+        row = existing.pop(key, None)
+        if row is not None and desired.status == "refused" and row.status in ("credited", "revoked"):
+            # A credit that the evidence no longer supports is revoked (and stays revoked), never just "refused".
+            if row.status == "revoked":
+                report.unchanged += 1
+                continue
+            desired = Desired("revoked", "evidence", 0, 0, None, None, None, json.loads(row.statement_ids),
+                              _why_revoked(session, json.loads(row.statement_ids)) + desired.explanation)
+            values = desired.values()
+        if row is None:
+            if desired.status == "revoked":
+                continue  # nothing was credited, so there is nothing to revoke
+            inserts.append({"person_id": key[0], "course_id": key[1], "year": key[2], **values, "created_at": now, "updated_at": now})
+            report.inserted += 1
+        elif all(getattr(row, k) == v for k, v in values.items()):
+            report.unchanged += 1
+        else:
+            if row.status == "credited" and desired.status != "credited":
+                report.revoked += 1
+            for k, v in values.items():
+                setattr(row, k, v)
+            row.updated_at = now
+            report.updated += 1
+    for row in existing.values():
+        if row.status == "credited":
+            row.status = "revoked"
+            row.explanation = json.dumps(_why_revoked(session, json.loads(row.statement_ids)), ensure_ascii=False)
+            row.updated_at = now
+            report.revoked += 1
+            report.updated += 1
+        elif row.status == "refused":
+            session.delete(row)
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    if inserts:
+        session.execute(insert(Credit), inserts)
+    session.flush()
+
+
+def recompute(session: Session, years: Iterable[int] | None, *, agency: str | None = None,
+              person_ids: Sequence[int] | None = None, batch_size: int = 1000, commit_each_batch: bool = False) -> RecomputeReport:
+    """Recompute the ledger rows of the given years (None: every year) for everyone, an agency or some people."""
+    year_set = set(years) if years is not None else None
+    report = RecomputeReport(sorted(year_set) if year_set else [])
+    infos = _course_infos(session)
+    query = select(Person.id).order_by(Person.id)
+    if agency:
+        query = query.where(Person.agency_code == agency)
+    if person_ids is not None:
+        query = query.where(Person.id.in_(person_ids))
+    ids = list(session.scalars(query))
+    report.people = len(ids)
+    for start in range(0, len(ids), batch_size):
+        _compute_batch(session, ids[start:start + batch_size], year_set, infos, report)
+        if commit_each_batch:
+            session.commit()
+    return report
+
+
+def recompute_subjects(session: Session, subjects: Sequence[tuple[str, str]]) -> RecomputeReport | None:
+    """Recompute every year of the (actor, activity) pairs that new statements touched (the stored-statement hook)."""
+    if not subjects:
+        return None
+    actor_keys = {a for a, _ in subjects}
+    links = session.execute(select(ActorLink.actor_key, ActorLink.person_id).where(ActorLink.actor_key.in_(actor_keys))).all()
+    if not links:
+        return None
+    all_infos = _course_infos(session)
+    touched = {act for _, act in subjects}
+    course_ids = {i.course.id for a, i in all_infos.items() if a in touched}
+    if not course_ids:
+        return None
+    report = RecomputeReport([])
+    _compute_batch(session, sorted({row.person_id for row in links}), None, all_infos, report, course_ids=course_ids)
+    return report
+
+
+def manual_override(session: Session, *, person: Person, course: Course, year: int, action: str, reason: str, by: str,
+                    completed_on: dt.date | None = None) -> Override:
+    """Grant or revoke a credit by hand, with a reason; audited, and applied at once (D3)."""
+    if action not in {"grant", "revoke"}:
+        raise BadRequest("An override either grants or revokes a credit.")
+    if len(reason.strip()) < 5:
+        raise BadRequest("Give a reason of at least 5 characters; it is kept in the audit trail.")
+    completed_at = None
+    if action == "grant":
+        if completed_on is None:
+            raise BadRequest("A manual credit needs the completion date (實際上課結束日期).")
+        if completed_on.year != year:
+            raise BadRequest(f"The completion date {completed_on} is not in {year} (R8 attributes credits by completion date).")
+        completed_at = dt.datetime.combine(completed_on, dt.time(12, 0), TAIPEI)
+    for old in session.scalars(select(Override).where(Override.person_id == person.id, Override.course_id == course.id,
+                                                      Override.year == year, Override.active.is_(True))):
+        old.active = False
+    override = Override(person_id=person.id, course_id=course.id, year=year, action=action, reason=reason.strip(), by=by,
+                        completed_at=completed_at)
+    session.add(override)
+    session.flush()
+    audit(session, by, f"credit.{action}", f"person #{person.id} course {course.course_code} {year}", reason=reason.strip())
+    report = RecomputeReport([year])
+    _compute_batch(session, [person.id], {year}, _course_infos(session), report, course_ids={course.id})
+    return override
+
+
+def withdraw_override(session: Session, override_id: int, *, by: str, reason: str) -> None:
+    """Withdraw a manual credit or revocation; the evidence decides again. Audited."""
+    override = session.get(Override, override_id)
+    if override is None or not override.active:
+        raise NotFound(f"No active override #{override_id}.")
+    if len(reason.strip()) < 5:
+        raise BadRequest("Give a reason of at least 5 characters; it is kept in the audit trail.")
+    override.active = False
+    audit(session, by, "credit.withdraw_override", f"override #{override.id}", reason=reason.strip())
+    report = RecomputeReport([override.year])
+    _compute_batch(session, [override.person_id], {override.year}, _course_infos(session), report, course_ids={override.course_id})
+
+
+def credits_of(session: Session, person_id: int, year: int | None = None) -> list[tuple[Credit, Course]]:
+    """Return a person's ledger rows with their courses, newest year first."""
+    query = select(Credit, Course).join(Course, Course.id == Credit.course_id).where(Credit.person_id == person_id)
+    if year is not None:
+        query = query.where(Credit.year == year)
+    return [(c, k) for c, k in session.execute(query.order_by(Credit.year.desc(), Course.course_code)).tuples()]
+
+
+def credit_lines(rows: Iterable[tuple[Credit, Course]]) -> list[rules.CreditLine]:
+    """Turn credited ledger rows into the annual rules' lines, split by segment (R10)."""
+    out: list[rules.CreditLine] = []
+    for credit, course in rows:
+        if credit.status != "credited":
+            continue
+        digital, physical = registry.hours(credit.digital_tenths), registry.hours(credit.physical_tenths)
+        try:
+            segments = rules.split_segments(course.primary_code, digital, physical, registry.course_segments(course))
+        except rules.RuleError:  # the registry changed since: count the whole credit under the main code
+            segments = [rules.Segment(course.primary_code, digital, physical)]
+        out.extend(rules.CreditLine(seg.code, seg.hours, seg.digital, seg.physical) for seg in segments)
+    return out

@@ -1,0 +1,72 @@
+"""Read this area's settings and build its per-app objects (the ID vault, the profile book), once per app.
+
+Settings (app.config, from the environment through lrs.config):
+- CERTIFICATION_ID_KEY: URL-safe base64 of 32 bytes; unset: a key generated under KEYS_DIR (0600).
+- CERTIFICATION_ALLOW_PASSPORT: accept passport numbers for foreign staff (default true).
+- CERTIFICATION_PROFILES: path of a JSON file with agency profiles (a list; see rules.profile_from_dict).
+- CERTIFICATION_EXPORT_DIR: where `certification export` writes (default INSTANCE_PATH/exports).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from lrs.app import get_settings
+from lrs.certification import idno, rules
+
+_VAULT_KEY = "lb.certification.vault"
+_BOOK_KEY = "lb.certification.profiles"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(app: Flask, name: str, default: bool) -> bool:
+    value = app.config.get(name, default)
+    return value.strip().lower() in _TRUE if isinstance(value, str) else bool(value)
+
+
+def get_vault(app: Flask | None = None) -> idno.IdVault:
+    """Return the app's ID vault, creating the key under KEYS_DIR on first use."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    vault = app.extensions.get(_VAULT_KEY)
+    if vault is None:
+        secret = idno.load_secret(get_settings(app).keys_dir, app.config.get("CERTIFICATION_ID_KEY") or None)
+        vault = app.extensions[_VAULT_KEY] = idno.IdVault(secret)
+    return vault
+
+
+def allow_passport(app: Flask | None = None) -> bool:
+    """Tell whether passport numbers are accepted for foreign staff."""
+    return _flag(app or current_app, "CERTIFICATION_ALLOW_PASSPORT", True)
+
+
+def profile_book(app: Flask | None = None) -> rules.ProfileBook:
+    """Return the EY default profiles plus the agency profiles configured in CERTIFICATION_PROFILES."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    book = app.extensions.get(_BOOK_KEY)
+    if book is None:
+        book = rules.ProfileBook()
+        path = app.config.get("CERTIFICATION_PROFILES")
+        if path:
+            try:
+                items = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as err:
+                raise rules.RuleError(f"CERTIFICATION_PROFILES {path} cannot be read as JSON ({err}).") from None
+            for item in items if isinstance(items, list) else [items]:
+                book = book.with_agency(rules.profile_from_dict(item, book))
+        app.extensions[_BOOK_KEY] = book
+    return book
+
+
+def export_dir(app: Flask | None = None) -> Path:
+    """Return the folder exports are written to."""
+    app = app or current_app
+    configured = app.config.get("CERTIFICATION_EXPORT_DIR")
+    return Path(configured) if configured else get_settings(app).instance_path / "exports"
+
+
+def activity_base(app: Flask | None = None) -> str:
+    """Return the base of catalog course activity ids (the tool's public URL), as the learner player uses."""
+    return get_settings(app or current_app).public_base_url.rstrip("/")
