@@ -43,8 +43,8 @@ def ledger_hook(session: Session, statements: Sequence[dict[str, Any]]) -> None:
 
 def init_app(app: Flask) -> None:
     """Register this area's pages, API and hooks on the app."""
-    from lrs.certification import views
+    from lrs.certification.views import init_app as init_views
     from lrs.storage.hooks import register_stored_hook
 
-    views.init_app(app)
+    init_views(app)
     register_stored_hook(app, ledger_hook)
