@@ -70,15 +70,18 @@ class StatementQuery:
 
 
 def _boolean(name: str, value: str) -> bool:
-    if value == "true":
+    # Case is forgiven: some clients (the Python tincan library) send "True" and "False".
+    lowered = value.lower()
+    if lowered == "true":
         return True
-    if value == "false":
+    if lowered == "false":
         return False
     raise BadRequest(f"Parameter {name} must be true or false, not {value!r}.")
 
 
 def _timestamp(name: str, value: str) -> dt.datetime:
-    moment = types.parse_timestamp(value)
+    # RFC 3339 5.6 allows a space for the "T"; Python clients send str(datetime) that way.
+    moment = types.parse_timestamp(value.replace(" ", "T", 1) if len(value) > 10 and value[10] == " " else value)
     if moment is None:
         raise BadRequest(f"Parameter {name} must be an ISO 8601 timestamp such as 2024-05-01T08:30:00Z, not {value!r}.")
     return moment
