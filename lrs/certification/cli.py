@@ -1,9 +1,206 @@
-"""Command-line commands of this area, added to `learning-bridge` by lti_tool.cli."""
+"""Command-line commands of this area: `learning-bridge certification ...` and `learning-bridge bench certification`."""
 
 from __future__ import annotations
 
-import click
+import csv
+import datetime as dt
+import json
+from pathlib import Path
 
-# Top-level commands or groups (for example `catalog`), and `learning-bridge bench` subcommands.
-commands: list[click.Command] = []
-bench_commands: list[click.Command] = []
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from lrs.certification import codes, ledger, people, registry, reports, settings
+from lrs.certification.rules import TAIPEI, RuleError
+from lrs.db import get_db
+from lrs.errors import AppError
+
+
+def _fail(err: Exception) -> click.ClickException:
+    return click.ClickException(getattr(err, "message", None) or str(err))
+
+
+@click.group("certification")
+def certification_group() -> None:
+    """Lifelong-learning hour certification: registry, people, ledger, exports."""
+
+
+@certification_group.command("export")
+@click.option("--year", type=int, required=True, help="Calendar (Western) year of the credits, e.g. 2026.")
+@click.option("--agency", default=None, help="10-character agency code (機關代碼); omit for every agency.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="Folder (default INSTANCE_PATH/exports).")
+@click.option("--json", "with_json", is_flag=True, help="Also write the credits as JSON (IDs masked).")
+@click.option("--json-ids", is_flag=True, help="Put full ID numbers in the JSON (only for a system that needs them).")
+@click.option("--max-rows", type=click.IntRange(1, 3000), default=3000, show_default=True, help="Data rows per file.")
+@click.option("--recompute/--no-recompute", default=True, show_default=True, help="Recompute the year from the LRS first.")
+@with_appcontext
+def export_command(year: int, agency: str | None, out_dir: Path | None, with_json: bool, json_ids: bool, max_rows: int,
+                   recompute: bool) -> None:
+    """Write the portal upload file (25 columns, Big5) and the 環教 file for a year, with refused rows reported."""
+    folder = out_dir or settings.export_dir(current_app)
+    try:
+        with get_db().session() as session:
+            if recompute:
+                done = ledger.recompute(session, [year], agency=agency)
+                click.echo(f"recomputed {done.people} people: {done.credited} credited, {done.revoked} revoked, {done.problem_count} evidence problems")
+            run = reports.run_export(session, settings.get_vault(current_app), year=year, agency=agency, folder=folder,
+                                     by="cli", allow_passport=settings.allow_passport(current_app), max_rows=max_rows,
+                                     with_json=with_json, json_ids=json_ids)
+    except (AppError, RuleError, ValueError) as err:
+        raise _fail(err) from None
+    click.echo(f"{run.result.portal_rows} portal rows, {run.result.env_rows} 環教 rows, {len(run.result.refused)} credits refused")
+    for refused in run.result.refused:
+        click.echo(f"  refused {refused.ref} ({refused.masked_id}, {refused.course_code}): {' '.join(refused.reasons)}")
+    for path in run.paths:
+        click.echo(f"wrote {path}")
+
+
+@certification_group.command("recompute")
+@click.option("--year", type=int, multiple=True, help="Year(s) to recompute; omit for every year.")
+@click.option("--agency", default=None, help="Only this agency's people.")
+@with_appcontext
+def recompute_command(year: tuple[int, ...], agency: str | None) -> None:
+    """Recompute the ledger from the LRS's statements (idempotent)."""
+    with get_db().session() as session:
+        done = ledger.recompute(session, list(year) or None, agency=agency, commit_each_batch=True)
+    click.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=1))
+
+
+@certification_group.command("compliance")
+@click.option("--year", type=int, required=True)
+@click.option("--agency", default=None)
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Date to judge the cut-off against.")
+@with_appcontext
+def compliance_command(year: int, agency: str | None, today: dt.datetime | None) -> None:
+    """List people short of any quota before the counting cut-off (R15)."""
+    day = today.date() if today else dt.datetime.now(TAIPEI).date()
+    with get_db().session() as session:
+        data = reports.agency_compliance(session, year, agency, settings.profile_book(current_app), day)
+    click.echo(f"{data['compliant']} of {len(data['people'])} people compliant in {year}")
+    for warning in data["warnings"]:
+        click.echo(f"  {warning['name']} ({warning['id_number']}): {warning['explanation']}")
+
+
+@certification_group.group("codes")
+def codes_group() -> None:
+    """The course-category code list (課程類別代碼)."""
+
+
+@codes_group.command("add")
+@click.argument("code")
+@click.option("--name", default="", help="The code's name, when known.")
+@click.option("--group", "top_group", default="", help="Its top-level group.")
+@click.option("--note", default="", help="Where the code was seen.")
+@with_appcontext
+def codes_add(code: str, name: str, top_group: str, note: str) -> None:
+    """Add a code the shipped 2023-08 table lacks (e.g. 539, 540, 541, 546)."""
+    try:
+        with get_db().session() as session:
+            codes.add_code(session, code, name, top_group, note, by="cli")
+    except AppError as err:
+        raise _fail(err) from None
+    click.echo(f"code {code} added")
+
+
+@codes_group.command("list")
+@click.option("--search", default="", help="Only codes whose name or group contains this.")
+@with_appcontext
+def codes_list(search: str) -> None:
+    """List the code list (shipped table plus additions)."""
+    with get_db().session() as session:
+        for code, entry in sorted(codes.code_table(session).items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0):
+            if search in entry.name or search in entry.top_group:
+                click.echo(f"{code}\t{entry.name}\t{entry.top_group}")
+
+
+@certification_group.group("registry")
+def registry_group() -> None:
+    """The hour registry of certifiable courses."""
+
+
+@registry_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", default="imported", show_default=True)
+@with_appcontext
+def registry_import(path: Path, reason: str) -> None:
+    """Create or update registry entries from a JSON list (fields as in registry.course_input_from_dict)."""
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise click.ClickException(f"{path} is not JSON: {err}") from None
+    saved = failed = 0
+    for index, item in enumerate(items if isinstance(items, list) else [items], start=1):
+        try:
+            with get_db().session() as session:
+                registry.save_course(session, registry.course_input_from_dict(item), codes.code_table(session), by="cli",
+                                     reason=reason, base_url=settings.activity_base(current_app))
+            saved += 1
+        except AppError as err:
+            failed += 1
+            click.echo(f"entry {index} ({item.get('course_code', '?') if isinstance(item, dict) else '?'}): {err.message}", err=True)
+    click.echo(f"{saved} saved, {failed} refused")
+
+
+@registry_group.command("list")
+@with_appcontext
+def registry_list() -> None:
+    """List the registry entries."""
+    from sqlalchemy import select
+
+    from lrs.certification.models import Course
+
+    with get_db().session() as session:
+        for course in session.scalars(select(Course).order_by(Course.course_code)):
+            snap = registry.course_snapshot(course)
+            click.echo(f"{snap['course_code']}\t{snap['primary_code']}\t{snap['digital']}+{snap['physical']} h\tv{snap['version']}\t{snap['title']}")
+
+
+@certification_group.group("people")
+def people_group() -> None:
+    """People and their LRS actors."""
+
+
+@people_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def people_import(path: Path) -> None:
+    """Import people from UTF-8 CSV: id_number,name,agency_code[,category,security_role,home_page,account_name]."""
+    vault = settings.get_vault(current_app)
+    added = refused = 0
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                with get_db().session() as session:
+                    person = people.find_by_id_number(session, vault, row.get("id_number", ""))
+                    if person is None:
+                        person = people.register_person(
+                            session, vault, name=row.get("name", ""), agency_code=row.get("agency_code", ""),
+                            id_number=row.get("id_number", ""), category=row.get("category") or "permanent",
+                            security_role=row.get("security_role") or "general",
+                            allow_passport=settings.allow_passport(current_app), by="cli")
+                    if row.get("home_page") and row.get("account_name"):
+                        people.link_actor(session, person, row["home_page"], row["account_name"], source="import", by="cli")
+                added += 1
+            except AppError as err:
+                refused += 1
+                click.echo(f"line {line}: {err.message}", err=True)  # messages never contain the ID in clear
+    click.echo(f"{added} imported, {refused} refused")
+
+
+@click.command("certification")
+@click.option("--people", "people_count", type=click.IntRange(1, 1_000_000), default=100_000, show_default=True)
+@click.option("--completions", type=click.IntRange(1, 100), default=20, show_default=True)
+@click.option("--year", type=int, default=2026, show_default=True)
+@click.option("--keep", is_flag=True, help="Keep the benchmark database and files.")
+@with_appcontext
+def bench_certification(people_count: int, completions: int, year: int, keep: bool) -> None:
+    """Recompute a year for N people x M completions on a scratch database and write the exports; print time and memory."""
+    from lrs.certification.bench import run_bench
+
+    for line in run_bench(current_app, people_count, completions, year, keep=keep):
+        click.echo(line)
+
+
+commands: list[click.Command] = [certification_group]
+bench_commands: list[click.Command] = [bench_certification]

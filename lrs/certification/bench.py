@@ -1,0 +1,127 @@
+"""Benchmark: recompute a year for N people x M completions from statements and write the exports.
+
+Runs on a scratch SQLite database in a temporary folder (never the configured one). Setup (people,
+registry, statements inserted straight into `lrs_statement`) is not timed; the timed part is the
+ledger recomputation and the export (decrypting every ID, Big5 files, zip). Peak memory is the
+process's peak resident set size (setup included, so an upper bound).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import secrets
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+from flask import Flask
+from sqlalchemy import insert
+from sqlalchemy.orm import sessionmaker
+
+from lrs.certification import codes, idno, ledger, registry, reports, rules
+from lrs.certification.models import ActorLink, Person
+from lrs.certification.rules import TAIPEI, Segment
+from lrs.db import Base, make_engine
+from lrs.models import import_all_models
+from lrs.storage.models import Statement
+
+ISSUER = "https://bench-lms.example.gov.tw"
+BASE = "https://bench.example.gov.tw"
+
+
+def _national_id(n: int) -> str:
+    letter = "ABCDEFGHJKLMNPQRSTUVXYWZIO"[n % 26]
+    prefix = f"{letter}{1 + n % 2}{n % 10_000_000:07d}"
+    for digit in "0123456789":
+        if idno.is_valid(prefix + digit):
+            return prefix + digit
+    raise AssertionError("no check digit")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_bench(app: Flask, people_count: int, completions: int, year: int, *, keep: bool = False) -> Iterator[str]:
+    """Build the scratch data, time recomputation and export, and yield the figures as lines."""
+    import_all_models()
+    folder = Path(tempfile.mkdtemp(prefix="lb-bench-cert-"))
+    url = f"sqlite:///{folder / 'bench.db'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    vault = idno.IdVault(secrets.token_bytes(32))
+    try:
+        t0 = time.perf_counter()
+        with sessions() as session:
+            table = codes.code_table(session)
+            course_ids = []
+            for i in range(completions):
+                code = ("202", "337", "501", "386", "503", "7", "268", "522")[i % 8]
+                segs = [Segment("386", rules.parse_hours(1), rules.parse_hours(0))] if i % 5 == 4 else []
+                data = registry.CourseInput(
+                    course_code=f"BENCH-{i:03d}", title=f"國際課程 {i}", primary_code=code, digital=rules.parse_hours(2),
+                    physical=rules.parse_hours(0), class_start=dt.date(year, 1, 1), class_end=dt.date(year, 12, 31),
+                    pass_mark=rules.parse_hours(60), provider_effort=rules.parse_hours(10), segments=segs,
+                )
+                course = registry.save_course(session, data, table, by="", base_url=BASE)
+                course_ids.append(course.activity_id)
+            session.commit()
+            for start in range(0, people_count, 5000):
+                persons, links = [], []
+                for n in range(start, min(start + 5000, people_count)):
+                    sealed = vault.seal(_national_id(n))
+                    persons.append({"id": n + 1, "name": f"測試{n}", "agency_code": f"{n % 50:09d}A", "category": "permanent",
+                                    "security_role": "general", "id_kind": sealed.kind.value, "id_cipher": sealed.cipher,
+                                    "id_lookup": sealed.lookup, "id_masked": sealed.masked})
+                    links.append({"person_id": n + 1, "home_page": ISSUER, "account_name": f"u{n}",
+                                  "actor_key": f"account:{ISSUER}|u{n}"})
+                session.execute(insert(Person), persons)
+                session.execute(insert(ActorLink), links)
+                rows = []
+                stored = dt.datetime.now(dt.UTC)
+                for n in range(start, min(start + 5000, people_count)):
+                    for c, activity in enumerate(course_ids):
+                        when = dt.datetime(year, 1 + (n + c) % 12, 1 + (n * 7 + c) % 28, 10, 0, tzinfo=TAIPEI)
+                        seconds = 7200 if (n + c) % 20 else 7199  # one completion in 20 is a second short
+                        sid = str(uuid.uuid4())
+                        registration = str(uuid.uuid4())
+                        body = {"id": sid, "actor": {"objectType": "Agent", "account": {"homePage": ISSUER, "name": f"u{n}"}},
+                                "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                                "object": {"objectType": "Activity", "id": activity},
+                                "result": {"completion": True, "success": True, "duration": f"PT{seconds}S",
+                                           "score": {"scaled": 0.8, "raw": 80, "min": 0, "max": 100}},
+                                "context": {"registration": registration}, "timestamp": when.isoformat(), "version": "1.0.0"}
+                        rows.append({"statement_id": sid, "body": orjson.dumps(body).decode(), "actor_key": f"account:{ISSUER}|u{n}",
+                                     "verb_id": "http://adlnet.gov/expapi/verbs/completed", "object_type": "Activity",
+                                     "object_activity_id": activity, "registration": registration,
+                                     "stored": stored, "timestamp": when, "voided": False, "version": "1.0.0"})
+                session.execute(insert(Statement), rows)
+                session.commit()
+        yield f"setup: {people_count} people x {completions} completions ({people_count * completions} statements) in {time.perf_counter() - t0:.1f} s"
+
+        t1 = time.perf_counter()
+        with sessions() as session:
+            report = ledger.recompute(session, [year], batch_size=2000, commit_each_batch=True)
+            session.commit()
+        t2 = time.perf_counter()
+        with sessions() as session:
+            run = reports.run_export(session, vault, year=year, agency=None, folder=folder / "exports", by="bench")
+            session.commit()
+        t3 = time.perf_counter()
+        yield f"recompute: {report.credited} credited, {report.refused} refused in {t2 - t1:.1f} s"
+        yield (f"export: {run.result.portal_rows} portal rows, {run.result.env_rows} 環教 rows, {len(run.result.files)} files "
+               f"zipped, {len(run.result.refused)} refused in {t3 - t2:.1f} s")
+        yield f"total (recompute + export): {t3 - t1:.1f} s; peak memory (process, setup included): {_peak_mb():.0f} MB"
+        yield "targets: 100,000 people x 20 completions under 60 s and under 1 GB"
+    finally:
+        engine.dispose()
+        if keep:
+            yield f"kept {folder}"
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
