@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
 from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from lrs.db import get_db, utcnow
+from lrs.outbox.models import OutboxMessage
 from lti_tool.catalog.models import CatalogCourse, CatalogProvider, CatalogSegment
 from lti_tool.learning import delivery, service
 from lti_tool.learning.models import LearningEnrollment, LearningQuestion
@@ -70,18 +74,37 @@ def course(app: Flask) -> str:
 
 
 @pytest.fixture
-def enroll(app: Flask) -> Callable[..., tuple[int, list[tuple[str, dict[str, Any]]]]]:
+def short_course(app: Flask) -> str:
+    """Give a published 0.1-hour talk (6 minutes of reading) with a quiz and a survey, as C1."""
+    add_course(app, "C1", hours_tenths=1)
+    return "C1"
+
+
+@pytest.fixture
+def enroll(app: Flask) -> Callable[..., tuple[int, list[dict[str, Any]]]]:
     """Give a factory that enrols a learner through the service, as a launch would, returning (id, queued)."""
 
-    def make(**changes: Any) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
+    def make(**changes: Any) -> tuple[int, list[dict[str, Any]]]:
         with app.test_request_context(), get_db(app).session() as session:
             info = launch(**changes)
             snapshot = service.load_course(session, service.requested_course_code(info))
             enrollment = service.enroll(session, info, snapshot)
-            queued = list(session.info.get(delivery.PENDING_KEY, []))
-            return enrollment.id, queued
+            session.flush()
+            return enrollment.id, queued_payloads(session, delivery.STATEMENT_CHANNEL)
 
     return make
+
+
+def queued_payloads(session: Any, channel: str) -> list[dict[str, Any]]:
+    """Return the payloads queued in the outbox on a channel, oldest first."""
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.channel == channel).order_by(OutboxMessage.id))
+    return [orjson.loads(row.payload) for row in rows]
+
+
+def queued_statements(app: Flask) -> list[dict[str, Any]]:
+    """Return every statement queued for the LRS, oldest first."""
+    with get_db(app).session() as session:
+        return [st for payload in queued_payloads(session, delivery.STATEMENT_CHANNEL) for st in payload["statements"]]
 
 
 def enrollment_of(app: Flask, enrollment_id: int) -> LearningEnrollment:
@@ -114,3 +137,38 @@ def clock(app: Flask) -> Clock:
     value = Clock()
     app.extensions[service.CLOCK_KEY] = value
     return value
+
+
+class LiveServer:
+    """Serve a WSGI app on 127.0.0.1 (port 0 picks a free port) in a thread; stop and start it again."""
+
+    def __init__(self, app: Any, port: int = 0) -> None:
+        self.app = app
+        self.port = port
+        self.server: Any = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> LiveServer:
+        """Start serving (on the same port as before, after a stop)."""
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        if self.thread is not None:
+            self.thread.join(5)
+
+    @property
+    def url(self) -> str:
+        """Return the server's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+
+FAST_RETRIES = {"OUTBOX_BACKOFF_BASE_SECONDS": 0.001, "OUTBOX_BACKOFF_MAX_SECONDS": 0.002}
