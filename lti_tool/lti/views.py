@@ -6,12 +6,12 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from lrs.errors import AppError
 from lti_tool.keys import get_keyring
+from lti_tool.lti import dynamic, toolconfig
 from lti_tool.lti import launch as launches
-from lti_tool.lti import toolconfig
 from lti_tool.lti.errors import CookieBlocked, LaunchStateError
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,9 @@ well_known = Blueprint("lti_well_known", __name__)
 
 
 # Platforms post to these from their own pages: no CSRF token can exist; state and nonce protect them.
-CSRF_EXEMPT = ("login", "launch", "launch_verify")
+# The registration confirmation runs inside the LMS's frame, so it is protected by its own
+# unguessable single-use id instead of a session-bound CSRF token.
+CSRF_EXEMPT = ("login", "launch", "launch_verify", "register_confirm")
 
 
 def _refused(stage: str, err: AppError) -> None:
@@ -130,10 +132,32 @@ def config_page() -> Any:
         ["text/html", "application/json"]) == "application/json"
     if wants:
         return jsonify(config)
-    return render_template("lti/config.html", config=config, demo_mode=bool(current_app.config.get("DEMO_MODE")))
+    return render_template("lti/config.html", config=config)
 
 
 @bp.route("/config.json")
 def config_json() -> Response:
     """Give the tool's configuration as JSON."""
     return jsonify(toolconfig.manual_config())
+
+
+@bp.route("/register", methods=["GET"])
+def register() -> Any:
+    """Start LTI Dynamic Registration 1.0 (§3.3): fetch and check the platform, then ask to confirm."""
+    try:
+        pending = dynamic.start(request.args.get("openid_configuration", ""), request.args.get("registration_token", ""))
+    except AppError as err:
+        log.warning("dynamic registration refused (%s %s): %s", err.status, err.code, err.message)
+        raise
+    return render_template("lti/register_confirm.html", pending=pending, request_body=toolconfig.registration_request(pending.config))
+
+
+@bp.route("/register", methods=["POST"])
+def register_confirm() -> Any:
+    """Send the confirmed registration to the platform and close the LMS's dialog (§3.5-§3.6)."""
+    try:
+        row = dynamic.finish(dynamic.load(request.form.get("registration", "")))
+    except AppError as err:
+        log.warning("dynamic registration failed (%s %s): %s", err.status, err.code, err.message)
+        raise
+    return render_template("lti/register_done.html", registration=row)
