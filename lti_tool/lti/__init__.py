@@ -16,7 +16,9 @@ from lti_tool import keys
 
 def init_app(app: Flask) -> None:
     """Register this area's pages, API and hooks on the app."""
-    from lti_tool.lti import launch, views
+    from lrs.staff import Role
+    from lrs.staff.views import register_staff_link
+    from lti_tool.lti import admin, launch, views
 
     keys.init_app(app)
     launch.init_app(app)
@@ -24,5 +26,7 @@ def init_app(app: Flask) -> None:
         csrf.exempt(f"{views.__name__}.{name}")
     app.register_blueprint(views.bp)
     app.register_blueprint(views.well_known)
+    app.register_blueprint(admin.bp)
+    register_staff_link(app, "lti_admin.platforms", "LMS platforms (LTI)", Role.ADMINISTRATOR)
     if get_settings(app).demo_mode:
         pass
