@@ -105,7 +105,7 @@ class KeyRing:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def keys(self) -> list[KeyInfo]:
+    def entries(self) -> list[KeyInfo]:
         """Return every key on the ring, oldest first, reloading when the ring file changed."""
         path = self.folder / RING_FILE
         try:
@@ -129,7 +129,7 @@ class KeyRing:
     def published(self, now: dt.datetime | None = None) -> list[KeyInfo]:
         """Return the keys the JWKS shows: the signing key, newer ones, and recently retired ones."""
         now = now or dt.datetime.now(dt.UTC)
-        infos = self.keys()
+        infos = self.entries()
         current = self._signing_info(infos, now)
         if current is None:
             return []
@@ -164,7 +164,7 @@ class KeyRing:
 
     def signing_key(self, now: dt.datetime | None = None) -> SigningKey:
         """Return the key to sign with now."""
-        info = self._signing_info(self.keys(), now or dt.datetime.now(dt.UTC))
+        info = self._signing_info(self.entries(), now or dt.datetime.now(dt.UTC))
         if info is None:
             raise KeyringError(f"No signing key in {self.folder}: restart the app or run `learning-bridge keys rotate`.")
         pem = self._private_key(info.kid).private_bytes(
@@ -213,12 +213,12 @@ class KeyRing:
     def ensure(self) -> KeyInfo:
         """Create the first key pair when the ring is empty; return the signing key's facts."""
         with self._locked():
-            infos = self.keys()
+            infos = self.entries()
             if not infos:
                 now = dt.datetime.now(dt.UTC)
                 infos = [self._new_key(now, now)]
                 self._write_ring(infos)
-        info = self._signing_info(self.keys(), dt.datetime.now(dt.UTC))
+        info = self._signing_info(self.entries(), dt.datetime.now(dt.UTC))
         assert info is not None
         return info
 
@@ -226,7 +226,7 @@ class KeyRing:
         """Publish a new key now that signs after the overlap, and drop keys retired long enough."""
         now = now or dt.datetime.now(dt.UTC)
         with self._locked():
-            infos = self.keys()
+            infos = self.entries()
             new = self._new_key(now, now + (self.overlap if overlap is None else overlap))
             infos.append(new)
             self._write_ring(infos)
@@ -239,7 +239,7 @@ class KeyRing:
             return self._prune(now or dt.datetime.now(dt.UTC))
 
     def _prune(self, now: dt.datetime) -> list[str]:
-        infos = self.keys()
+        infos = self.entries()
         keep = {info.kid for info in self.published(now)}
         dropped = [info.kid for info in infos if info.kid not in keep]
         if dropped:

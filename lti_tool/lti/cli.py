@@ -134,7 +134,7 @@ def keys_list() -> None:
     ring = get_keyring()
     signing = ring.signing_key().kid
     published = {k.kid for k in ring.published()}
-    for info in ring.keys():
+    for info in ring.entries():
         mark = "signing" if info.kid == signing else ("published" if info.kid in published else "retired")
         click.echo(f"{info.kid}\t{mark}\tcreated {info.created_at.isoformat()}\tsigns from {info.signs_from.isoformat()}")
 

@@ -27,7 +27,7 @@ def test_keyring_ensure_creates_one_private_key_owner_only(tmp_path: Path) -> No
     assert ring.ensure().kid == first.kid
     pem = tmp_path / "keys" / f"lti-{first.kid}.pem"
     assert stat.S_IMODE(pem.stat().st_mode) == 0o600
-    assert len(ring.keys()) == 1
+    assert len(ring.entries()) == 1
 
 
 def test_keyring_jwks_shows_public_parts_only(tmp_path: Path) -> None:
