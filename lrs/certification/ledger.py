@@ -352,7 +352,7 @@ def credits_of(session: Session, person_id: int, year: int | None = None) -> lis
     query = select(Credit, Course).join(Course, Course.id == Credit.course_id).where(Credit.person_id == person_id)
     if year is not None:
         query = query.where(Credit.year == year)
-    return [(c, k) for c, k in session.execute(query.order_by(Credit.year.desc(), Course.course_code)).tuples()]
+    return [(c, k) for c, k in session.execute(query.order_by(Credit.year.desc(), Course.course_code))]
 
 
 def credit_lines(rows: Iterable[tuple[Credit, Course]]) -> list[rules.CreditLine]:

@@ -40,7 +40,7 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
     if agency:
         query = query.where(Person.agency_code == agency)
     segments_cache: dict[int, tuple[rules.Segment, ...]] = {}
-    for credit, person, course in session.execute(query).tuples():
+    for credit, person, course in session.execute(query):
         if course.id not in segments_cache:
             segments_cache[course.id] = registry.course_segments(course)
         completed = credit.completed_at or course.class_end
@@ -156,7 +156,7 @@ def agency_compliance(session: Session, year: int, agency: str | None, book: rul
         chunk = ids[start:start + 1000]
         query_rows = (select(Credit, Course).join(Course, Course.id == Credit.course_id)
                       .where(Credit.person_id.in_(chunk), Credit.year.in_([year, year - 1]), Credit.status == "credited"))
-        for credit, course in session.execute(query_rows).tuples():
+        for credit, course in session.execute(query_rows):
             if credit.year == year:
                 rows_by_person[credit.person_id].append((credit, course))
                 if credit.completed_at is not None:
