@@ -160,3 +160,10 @@ def test_certification_codes_post_adds_newer_code(client: FlaskClient, certifier
     token = csrf_token_from(client, "/certification/codes")
     assert client.post("/certification/codes", data={"csrf_token": token, "code": "539", "name": "人工智慧基礎認知"}).status_code == 302
     assert "人工智慧基礎認知" in client.get("/certification/codes").get_data(as_text=True)
+
+
+def test_certification_pages_get_chinese_by_default_english_on_request(client: FlaskClient, certifier: None) -> None:
+    """A10: pages are in Traditional Chinese by default and in English with ?lang=en."""
+    assert "時數認證" in client.get("/certification/").get_data(as_text=True)
+    assert "時數認證" in client.get("/staff/").get_data(as_text=True)
+    assert "Hour certification" in client.get("/certification/?lang=en").get_data(as_text=True)
