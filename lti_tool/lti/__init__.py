@@ -29,4 +29,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     register_staff_link(app, "lti_admin.platforms", "LMS platforms (LTI)", Role.ADMINISTRATOR)
     if get_settings(app).demo_mode:
-        pass
+        from lti_tool.lti import demo_platform
+
+        app.register_blueprint(demo_platform.bp)
