@@ -79,7 +79,7 @@ def line_item_body(enrollment: LearningEnrollment) -> dict[str, Any]:
     }
 
 
-class _Call:
+class ServiceCalls:
     """One delivery's authenticated calls to a platform, refreshing the token once on 401."""
 
     def __init__(self, app: Flask, credentials: Credentials, scopes: tuple[str, ...]) -> None:
@@ -88,6 +88,7 @@ class _Call:
         self.scopes = scopes
 
     def __call__(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Send one request with a cached token, fetching a fresh token once if the platform says 401."""
         token = access_token(self.app, self.credentials, self.scopes)
         answer = request_json(self.app, method, url, token=token, **kwargs)
         if answer.status == 401:
@@ -103,7 +104,7 @@ def _refused(what: str, status: int) -> PlatformError:
     return PlatformError(f"The platform refused to {what} (HTTP {status}).", status=status, retry=retry)
 
 
-def find_or_create_line_item(app: Flask, session: Session, enrollment: LearningEnrollment, call: _Call) -> str:
+def find_or_create_line_item(app: Flask, session: Session, enrollment: LearningEnrollment, call: ServiceCalls) -> str:
     """Return the line item URL for the enrollment's resource link, creating it once when needed."""
     if enrollment.ags_lineitem_url:
         return enrollment.ags_lineitem_url
@@ -156,7 +157,7 @@ def send_score(app: Flask, send_id: int) -> None:
         credentials = credentials_for(session, enrollment.issuer, enrollment.client_id)
         granted = set(enrollment.ags_scopes.split())
         scopes = tuple(scope for scope in (LINEITEM_SCOPE, SCORE_SCOPE) if scope in granted)
-        call = _Call(app, credentials, scopes)
+        call = ServiceCalls(app, credentials, scopes)
         lineitem = find_or_create_line_item(app, session, enrollment, call)
         body = score_body(enrollment, send)
     answer = call("POST", scores_url(lineitem), content_type=SCORE_TYPE, body=body)

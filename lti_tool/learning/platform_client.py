@@ -159,8 +159,8 @@ def access_token(app: Flask, credentials: Credentials, scopes: tuple[str, ...], 
     body = answer.body if isinstance(answer.body, dict) else {}
     token = body.get("access_token")
     if answer.status != 200 or not isinstance(token, str) or not token:
-        error = body.get("error") or f"status {answer.status}"
-        raise PlatformError(f"The platform refused an access token ({error}).", status=answer.status,
+        error = str(body.get("error") or "no token in the answer")[:100]
+        raise PlatformError(f"The platform refused an access token (HTTP {answer.status}: {error}).", status=answer.status,
                             retry=answer.status >= 500 or answer.status in (401, 429))
     expires_in = body.get("expires_in", 3600)
     ttl = int(expires_in) - 60 if isinstance(expires_in, int | float) and expires_in > 120 else 60

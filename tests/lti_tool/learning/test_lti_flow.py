@@ -1,0 +1,251 @@
+"""Test the LTI round trips against a live test LMS: launches, AGS scores, deep linking, NRPS overview."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lrs.db import get_db
+from lrs.outbox import core as outbox
+from lti_tool.learning import delivery
+from lti_tool.learning.models import LearningScoreSend
+
+from .conftest import add_course
+from .lms import INSTRUCTOR, LEARNER, TestLms
+from .test_player import TAB_RE, _pass_quiz, _read, _survey
+
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+
+
+@pytest.fixture
+def lms(app: Flask) -> Iterator[TestLms]:
+    """Give a live test LMS registered with the tool."""
+    platform = TestLms()
+    platform.register(app)
+    yield platform
+    platform.close()
+
+
+@pytest.fixture
+def fast_app(app: Flask) -> Flask:
+    """Make outbox retries due at once, so a test can show delivery after an outage."""
+    app.config.update(OUTBOX_BACKOFF_BASE_SECONDS=0.001, OUTBOX_BACKOFF_MAX_SECONDS=0.002)
+    return app
+
+
+def _launch_to_player(client: FlaskClient, lms: TestLms, **claims: Any) -> tuple[str, str]:
+    launched = lms.launch(client, **claims)
+    assert launched.status_code == 303, launched.get_data(as_text=True)
+    start = client.get(launched.location)
+    assert start.status_code == 303, start.get_data(as_text=True)
+    page = client.get(start.location)
+    assert page.status_code == 200, page.get_data(as_text=True)
+    match = TAB_RE.search(page.get_data(as_text=True))
+    assert match
+    return start.location.rsplit("/", 1)[-1], match.group(1)
+
+
+def _deliver(app: Flask) -> outbox.Report:
+    return outbox.deliver_until_idle(app)
+
+
+def test_lti_launch_learner_completes_and_lms_gets_score(
+    fast_app: Flask, client: FlaskClient, lms: TestLms, clock: Any, xapi_headers: dict[str, str]
+) -> None:
+    """A learner meeting R4 gets one Completed/FullyGraded score in the LMS gradebook (AGS 2.0 §3.4)."""
+    add_course(fast_app, "C1", hours_tenths=1)
+    token, tab = _launch_to_player(client, lms)
+    _pass_quiz(client, token)
+    assert _survey(client, token).status_code == 303
+    _read(client, clock, tab, 360)
+    report = _deliver(fast_app)
+    assert report.dead == 0, report.errors
+    assert len(lms.records.line_items) == 1
+    item = next(iter(lms.records.line_items.values()))
+    assert item["resourceId"] == "C1" and item["resourceLinkId"] == "rl-1" and item["scoreMaximum"] == 100
+    final = [s for s in lms.records.scores if s["activityProgress"] == "Completed"]
+    assert len(final) == 1
+    assert final[0]["gradingProgress"] == "FullyGraded"
+    assert final[0]["scoreGiven"] == 100.0 and final[0]["scoreMaximum"] == 100
+    assert final[0]["userId"] == "learner-1"
+    # AGS §3.4: the scores endpoint is the line item URL with /scores on its path, query kept.
+    assert final[0]["_lineitem"].endswith("?type=grade")
+    assert all(s["activityProgress"] == "InProgress" and "scoreGiven" not in s
+               for s in lms.records.scores if s is not final[0])
+    # One token served every call of the run (cached), with the AGS scopes.
+    assert len(lms.records.tokens) == 1
+    statements = client.get("/xapi/statements?verb=http://adlnet.gov/expapi/verbs/completed", headers=xapi_headers)
+    completed = statements.get_json()["statements"]
+    assert len(completed) == 1
+    assert completed[0]["actor"]["account"] == {"homePage": lms.issuer, "name": "learner-1"}
+    assert completed[0]["context"]["platform"] == "Test LMS"
+
+
+def test_lti_launch_learner_missing_survey_gets_no_score(
+    fast_app: Flask, client: FlaskClient, lms: TestLms, clock: Any
+) -> None:
+    """A learner who reads and passes but skips the survey gets no score (R4: no partial credit)."""
+    add_course(fast_app, "C1", hours_tenths=1)
+    token, tab = _launch_to_player(client, lms)
+    _pass_quiz(client, token)
+    _read(client, clock, tab, 360)
+    _deliver(fast_app)
+    assert lms.records.scores, "progress is reported"
+    assert not [s for s in lms.records.scores if "scoreGiven" in s or s["activityProgress"] == "Completed"]
+
+
+def test_lti_ags_platform_outage_delivers_later_once(
+    fast_app: Flask, client: FlaskClient, lms: TestLms, clock: Any
+) -> None:
+    """Scores the LMS refused while down are retried from the outbox and arrive once each when it is back."""
+    add_course(fast_app, "C1", hours_tenths=1)
+    token, tab = _launch_to_player(client, lms)
+    _pass_quiz(client, token)
+    _survey(client, token)
+    lms.records.down = True
+    _read(client, clock, tab, 360)
+    down = _deliver(fast_app)
+    assert down.retried > 0 and down.dead == 0
+    with get_db(fast_app).session() as session:
+        failed = session.query(LearningScoreSend).filter_by(status="failed").all()
+        assert failed and all("503" in send.last_error for send in failed)
+    assert lms.records.scores == []
+    lms.records.down = False
+    for _ in range(50):
+        _deliver(fast_app)
+        with get_db(fast_app).session() as session:
+            pending = [row for row in outbox.status(session) if row.channel == delivery.SCORE_CHANNEL and row.pending]
+        if not pending:
+            break
+    with get_db(fast_app).session() as session:
+        sends = session.query(LearningScoreSend).all()
+        assert sends and all(send.status == "sent" for send in sends)
+    assert len(lms.records.scores) == len(sends)
+    assert len(lms.records.line_items) == 1
+    assert sum(s["activityProgress"] == "Completed" for s in lms.records.scores) == 1
+
+
+def test_lti_deep_linking_round_trip_returns_signed_items(fast_app: Flask, client: FlaskClient, lms: TestLms) -> None:
+    """DL 2.0 §4.2: picked courses return as signed ltiResourceLinks with custom, lineItem and data echoed."""
+    add_course(fast_app, "C1")
+    add_course(fast_app, "C2", fmt="mooc")
+    add_course(fast_app, "OLD", status="retired")
+    settings = {
+        "deep_link_return_url": lms.issuer + "/deep-link-return", "accept_types": ["ltiResourceLink"],
+        "accept_presentation_document_targets": ["iframe", "window"], "accept_multiple": True,
+        "accept_lineitem": True, "data": "opaque-123",
+    }
+    launched = lms.launch(client, role=INSTRUCTOR, message_type="LtiDeepLinkingRequest", **{DL_SETTINGS: settings})
+    assert launched.status_code == 303, launched.get_data(as_text=True)
+    picker = client.get(launched.location)
+    assert picker.status_code == 200
+    text = picker.get_data(as_text=True)
+    assert 'value="C1"' in text and 'value="C2"' in text and 'value="OLD"' not in text
+    lt = re.search(r'name="lt" value="([^"]+)"', text)
+    assert lt
+    answer = client.post("/learn/deep-link", data={"lt": lt.group(1), "course": ["C1", "C2"]})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    page = answer.get_data(as_text=True)
+    form = re.search(r'action="([^"]+)"', page.split('id="dl-return"', 1)[1])
+    jwt_value = re.search(r'name="JWT" value="([^"]+)"', page)
+    assert form and jwt_value
+    assert form.group(1) == settings["deep_link_return_url"]
+    returned = requests.post(form.group(1), data={"JWT": jwt_value.group(1)}, timeout=5)
+    assert returned.status_code == 200
+    claims = lms.records.deep_links[0]
+    assert claims["iss"] == lms.client_id and claims["aud"] == lms.issuer
+    assert claims["https://purl.imsglobal.org/spec/lti/claim/message_type"] == "LtiDeepLinkingResponse"
+    assert claims["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] == lms.deployment_id
+    assert claims[DL + "data"] == "opaque-123"
+    items = claims[DL + "content_items"]
+    assert [item["custom"]["catalog_course"] for item in items] == ["C1", "C2"]
+    assert all(item["type"] == "ltiResourceLink" and item["title"] and "iframe" in item for item in items)
+    assert items[0]["lineItem"] == {"scoreMaximum": 100, "label": items[0]["title"], "resourceId": "C1",
+                                    "tag": "lifelong-learning-completion"}
+    assert items[0]["url"] == "http://lb.test/lti/launch"
+
+
+def test_lti_deep_linking_single_choice_platform_refuses_two(fast_app: Flask, client: FlaskClient, lms: TestLms) -> None:
+    """When accept_multiple is false, two picked courses are refused with a message (DL 2.0 §4.4.1)."""
+    add_course(fast_app, "C1")
+    add_course(fast_app, "C2")
+    settings = {"deep_link_return_url": lms.issuer + "/deep-link-return", "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["window"], "accept_multiple": False}
+    launched = lms.launch(client, role=INSTRUCTOR, message_type="LtiDeepLinkingRequest", **{DL_SETTINGS: settings})
+    lt = re.search(r"lt=([^&]+)", launched.location)
+    assert lt
+    assert 'type="radio"' in client.get(launched.location).get_data(as_text=True)
+    assert client.post("/learn/deep-link", data={"lt": lt.group(1), "course": ["C1", "C2"]}).status_code == 400
+    one = client.post("/learn/deep-link", data={"lt": lt.group(1), "course": ["C1"]})
+    assert one.status_code == 200
+    jwt_value = re.search(r'name="JWT" value="([^"]+)"', one.get_data(as_text=True))
+    assert jwt_value
+    requests.post(lms.issuer + "/deep-link-return", data={"JWT": jwt_value.group(1)}, timeout=5)
+    item = lms.records.deep_links[0][DL + "content_items"][0]
+    assert item["window"] == {"targetName": "_blank"} and "lineItem" not in item
+    assert DL + "data" not in lms.records.deep_links[0]
+
+
+def test_lti_launch_learner_cannot_deep_link(fast_app: Flask, client: FlaskClient, lms: TestLms) -> None:
+    """A learner's deep-linking launch is refused with 403."""
+    settings = {"deep_link_return_url": lms.issuer + "/deep-link-return", "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe"]}
+    launched = lms.launch(client, role=LEARNER, message_type="LtiDeepLinkingRequest", **{DL_SETTINGS: settings})
+    assert launched.status_code == 303, launched.get_data(as_text=True)
+    assert client.get(launched.location).status_code == 403
+
+
+def test_lti_launch_tampered_course_parameter_is_refused(fast_app: Flask, client: FlaskClient, lms: TestLms) -> None:
+    """A resource link whose course code no longer matches the tool's signature is refused with 403."""
+    from lti_tool.learning.service import course_signature
+
+    add_course(fast_app, "C1")
+    add_course(fast_app, "C2")
+    with fast_app.app_context():
+        signature = course_signature("C1")
+    custom = {"catalog_course": "C2", "catalog_course_sig": signature}
+    launched = lms.launch(client, **{"https://purl.imsglobal.org/spec/lti/claim/custom": custom})
+    refused = client.get(launched.location)
+    assert refused.status_code == 403
+    assert "changed" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("code", ["OLD", "NOPE"])
+def test_lti_launch_retired_or_unknown_course_is_explained(fast_app: Flask, client: FlaskClient, lms: TestLms, code: str) -> None:
+    """A launch naming a retired or unknown course gets a 404 page that says what to do."""
+    add_course(fast_app, "OLD", status="retired")
+    launched = lms.launch(client, course=code)
+    page = client.get(launched.location)
+    assert page.status_code == 404
+    assert "course staff" in page.get_data(as_text=True) or "課程" in page.get_data(as_text=True)
+
+
+def test_lti_nrps_overview_follows_every_page(fast_app: Flask, client: FlaskClient, lms: TestLms, clock: Any) -> None:
+    """NRPS 2.0 §2.4.1: the overview follows rel="next" through every page and lists each learner's standing."""
+    add_course(fast_app, "C1", hours_tenths=1)
+    learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+    lms.records.members = [
+        {"user_id": f"learner-{n}", "name": f"學員 {n}", "roles": [learner], "status": "Active"} for n in range(1, 6)
+    ] + [{"user_id": "teacher-1", "name": "老師", "roles": [INSTRUCTOR]}]
+    token, tab = _launch_to_player(client, lms)
+    _pass_quiz(client, token)
+    _survey(client, token)
+    _read(client, clock, tab, 360)
+    _launch_to_player(client, lms, sub="learner-2")
+    launched = lms.launch(client, role=INSTRUCTOR, sub="teacher-1")
+    overview = client.get(client.get(launched.location).location + "?lang=en")
+    assert overview.status_code == 200, overview.get_data(as_text=True)
+    page = overview.get_data(as_text=True)
+    assert len(lms.records.roster_requests) == 3
+    assert page.count('data-user="learner-') == 5
+    assert 'data-user="teacher-1"' not in page
+    assert "1 of 5 learners completed; 2 started." in page
+    rows = dict(re.findall(r'data-user="([^"]+)">.*?<td class="status">([^<]+)</td>', page, re.S))
+    assert (rows["learner-1"], rows["learner-2"], rows["learner-3"]) == ("completed", "in progress", "not started")
