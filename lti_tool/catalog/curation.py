@@ -288,7 +288,7 @@ def run_import_job(app: Flask, job_id: int, rows: list[dict[str, Any]], actor: s
             report, accepted = importer.check_rows(session, rows, update_existing=update_existing, progress=progress)
         # The writing transaction starts after the checks, and stores the report with the courses.
         with database.session() as session:
-            importer.write_rows(session, report, accepted, actor, partial=partial)
+            importer.write_rows(session, report, accepted, actor, update_existing=update_existing, partial=partial)
             job = session.get(CatalogImportJob, job_id)
             assert job is not None
             job.state = "done" if report.written else "refused"

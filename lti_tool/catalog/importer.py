@@ -156,7 +156,7 @@ def check_rows(session: Session, rows: list[dict[str, Any]], *, update_existing:
 
 
 def write_rows(session: Session, report: ImportReport, accepted: list[CourseData], actor: str, *,
-               partial: bool = False) -> ImportReport:
+               update_existing: bool = False, partial: bool = False) -> ImportReport:
     """Write the accepted courses in the caller's transaction, unless a refused row stops the import."""
     if report.refused and not partial:
         report.message = (f"{len(report.refused)} of {report.total} rows were refused, so nothing was imported; "
@@ -165,7 +165,7 @@ def write_rows(session: Session, report: ImportReport, accepted: list[CourseData
     existing = set(session.scalars(select(CatalogCourse.code)))
     with session.begin_nested():
         for data in accepted:
-            if data.code in existing:
+            if data.code in existing and update_existing:
                 course = service.get_course(session, data.code)
                 if service.update_course(session, course, data, actor):
                     report.updated.append(data.code)
@@ -182,7 +182,7 @@ def import_rows(session: Session, rows: list[dict[str, Any]], actor: str, *, upd
                 partial: bool = False, progress: Callable[[int, int], None] | None = None) -> ImportReport:
     """Check every row, then write the accepted courses in the caller's transaction, or none of them."""
     report, accepted = check_rows(session, rows, update_existing=update_existing, progress=progress)
-    return write_rows(session, report, accepted, actor, partial=partial)
+    return write_rows(session, report, accepted, actor, update_existing=update_existing, partial=partial)
 
 
 # ---- export -------------------------------------------------------------------------------------
