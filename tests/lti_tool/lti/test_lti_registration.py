@@ -162,3 +162,10 @@ def test_jwks_get_shows_public_keys_only(lti_client: FlaskClient, path: str) -> 
     keys = response.get_json()["keys"]
     assert response.status_code == 200 and keys
     assert all(k["alg"] == "RS256" and k["kid"] and not {"d", "p", "q", "dp", "dq", "qi"} & set(k) for k in keys)
+
+
+def test_config_get_is_traditional_chinese_by_default(lti_client: FlaskClient) -> None:
+    """Show the configuration page in Traditional Chinese unless English is asked for."""
+    page = lti_client.get("/lti/config").get_data(as_text=True)
+    assert "在您的學習平臺註冊本工具" in page and "動態註冊" in page
+    assert "Register this tool in your LMS" in lti_client.get("/lti/config?lang=en").get_data(as_text=True)
