@@ -1,0 +1,97 @@
+"""Test the demo loader and the `learning-bridge certification` commands, including the export byte for byte (D5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lrs.certification import demo, exports
+from lrs.certification.cli import certification_group
+from lrs.certification.models import Course, Credit, Person
+from lrs.certification.rules import TAIPEI
+from tests.lrs.certification.conftest import ID_NUMBER, TPE, completion
+
+HEADER = exports.PORTAL_HEADER
+
+
+def test_certification_demo_load_is_idempotent(app: Flask, db: Session) -> None:
+    """The demo loads registry entries, people and credits once; a second run changes nothing."""
+    first = demo.load_demo(app)
+    second = demo.load_demo(app)
+    assert "registry entries" in first[0] and "already loaded" in second[0]
+    db.expire_all()
+    assert len(list(db.scalars(select(Course)))) == len(demo.DEMO_REGISTRY)
+    assert len(list(db.scalars(select(Person)))) == len(demo.DEMO_PEOPLE)
+    statuses = [c.status for c in db.scalars(select(Credit))]
+    assert statuses.count("credited") == sum(len(p[5]) for p in demo.DEMO_PEOPLE)
+
+
+def test_certification_export_command_writes_big5_file_byte_for_byte(app: Flask, course: Course, person: Person, post: Any,
+                                                                    tmp_path: Path) -> None:
+    """D5 / §2.1: `certification export --year --agency` writes the file exactly, decodable from Big5 (both backends)."""
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    runner = app.test_cli_runner()
+    result = runner.invoke(certification_group, args=["export", "--year", "2026", "--agency", "379680000A", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "1 portal rows, 0 環教 rows, 0 credits refused" in result.output
+    day = dt.datetime.now(TAIPEI).date().isoformat()
+    data = (tmp_path / f"{day}_(1~1).csv").read_bytes()
+    expected = (HEADER + "\n" + f'"{ID_NUMBER}","AI 素養入門","114-01-01","00:00:00","115-12-31","23:59:00","王小明","6","202",'
+                '"10","1","2","1","80","","","","1","2","0","INT-AI-01","115-03-05","07:00:00","115-03-05","10:00:00"\n')
+    assert data == expected.encode("big5")
+    assert exports.decode_big5(data) == expected
+    json_text = (tmp_path / f"{day}_2026_379680000A.json").read_text(encoding="utf-8")
+    assert "A12****789" in json_text and ID_NUMBER not in json_text
+    assert ID_NUMBER not in result.output
+
+
+def test_certification_export_command_reports_refused_credit(app: Flask, db: Session, course: Course, person: Person, post: Any,
+                                                             tmp_path: Path) -> None:
+    """D5: a credit that would be rejected (unencodable name) is refused and reported, and nothing of it is written."""
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    person.name = "王😀明"
+    db.commit()
+    result = app.test_cli_runner().invoke(certification_group, args=["export", "--year", "2026", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "0 portal rows" in result.output and "1 credits refused" in result.output and "Big5 cannot encode" in result.output
+    assert "A12****789" in result.output and ID_NUMBER not in result.output
+    assert not list(tmp_path.glob("*_(1~*.csv"))
+
+
+def test_certification_codes_add_command_extends_list(app: Flask, db: Session) -> None:
+    """§2.4: `certification codes add 546` makes a code the 2023 table lacks valid."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(certification_group, args=["codes", "add", "546", "--name", "AI 應用"]).exit_code == 0
+    listed = runner.invoke(certification_group, args=["codes", "list", "--search", "AI 應用"])
+    assert "546" in listed.output
+    bad = runner.invoke(certification_group, args=["codes", "add", "54x"])
+    assert bad.exit_code != 0 and "1 to 6 digits" in bad.output
+
+
+def test_certification_people_import_command_refuses_bad_and_duplicate(app: Flask, db: Session, tmp_path: Path) -> None:
+    """D6: the CSV import registers people, refuses a bad check digit and never prints an ID in clear."""
+    path = tmp_path / "people.csv"
+    path.write_text("id_number,name,agency_code,home_page,account_name\n"
+                    f"{ID_NUMBER},王小明,379680000A,https://lms.example.gov.tw,u1\n"
+                    "A123456788,李四,379680000A,,\n"
+                    f"{ID_NUMBER},王小明,379680000A,https://lms.example.gov.tw,u2\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(certification_group, args=["people", "import", str(path)])
+    assert "2 imported, 1 refused" in result.output, result.output
+    assert "check digit" in result.output and "A123456788" not in result.output
+    assert len(list(db.scalars(select(Person)))) == 1
+
+
+def test_certification_registry_import_command(app: Flask, db: Session, tmp_path: Path) -> None:
+    """D1: registry entries import from JSON; an overlapping activity id is refused with an explanation."""
+    path = tmp_path / "registry.json"
+    path.write_text('[{"course_code": "A1", "title": "甲", "primary_code": "202", "digital": 2, "class_start": "2026-01-01",'
+                    ' "class_end": "2026-12-31", "pass_mark": 60},'
+                    ' {"course_code": "A2", "title": "乙", "primary_code": "202", "digital": 2, "class_start": "2026-01-01",'
+                    ' "class_end": "2026-12-31", "activity_id": "http://lb.test/catalog/courses/A1"}]', encoding="utf-8")
+    result = app.test_cli_runner().invoke(certification_group, args=["registry", "import", str(path)])
+    assert "1 saved, 1 refused" in result.output and "already registered as course A1" in result.output
