@@ -155,3 +155,21 @@ def person_dict(person: Person, actors: list[ActorLink] | None = None) -> dict[s
 def actors_of(session: Session, person: Person) -> list[ActorLink]:
     """Return a person's actor mappings."""
     return list(session.scalars(select(ActorLink).where(ActorLink.person_id == person.id).order_by(ActorLink.id)))
+
+
+def claim_actor(session: Session, vault: idno.IdVault, *, home_page: str, account_name: str, id_number: str, name: str,
+                agency_code: str, allow_passport: bool = True, source: str = "lti", by: str = "") -> Person:
+    """Map an actor to the person with this ID, registering them first if new (LTI custom parameter or learner entry).
+
+    The number is validated before anything is stored; an actor already mapped to someone else is refused.
+    """
+    try:
+        value, _kind = idno.classify(id_number, allow_passport=allow_passport)
+    except idno.InvalidIdNumber as err:
+        raise BadRequest(f"ID number refused: {err}") from None
+    person = find_by_id_number(session, vault, value)
+    if person is None:
+        person = register_person(session, vault, name=name, agency_code=agency_code, id_number=value,
+                                 allow_passport=allow_passport, by=by or source)
+    link_actor(session, person, home_page, account_name, source=source, by=by or source)
+    return person
