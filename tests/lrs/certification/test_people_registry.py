@@ -104,7 +104,7 @@ def test_registry_save_course_accepts_new_code_after_it_is_added(app: Flask, db:
 @pytest.mark.parametrize(("text", "seconds"), [("PT7200S", 7200), ("PT2H", 7200), ("PT1H59M59S", 7199), ("P1DT1S", 86401),
                                                ("PT0.5S", Decimal("0.5"))])
 def test_evidence_duration_seconds_parses_iso_8601(text: str, seconds: int) -> None:
-    """xAPI 1.0.3 Data 4.6: result.duration is an ISO 8601 duration."""
+    """Parse result.duration as an ISO 8601 duration (xAPI 1.0.3 Data 4.6)."""
     assert evidence.duration_seconds(text) == seconds
 
 
