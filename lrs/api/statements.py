@@ -8,6 +8,7 @@ attachments. Parsing and rules live in `lrs.xapi`; rows in `lrs.storage.statemen
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -54,11 +55,31 @@ def _parse_body() -> tuple[Any, dict[str, xatt.AttachmentData]]:
         )
     if not raw.strip():
         raise BadRequest("The request body is empty: send a statement or an array of statements as JSON.")
+    return parse_json(raw), data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) != len(pairs):
+        seen: set[str] = set()
+        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        # IEEE 9274.1.1 4.2.1: the LRS rejects a statement that uses a property more than once.
+        raise BadRequest(f"The property {repeated!r} appears more than once in one JSON object.")
+    return mapping
+
+
+def _no_constants(name: str) -> Any:
+    raise BadRequest(f"The request body is not valid JSON ({name} is not a JSON number).")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a JSON body strictly: no repeated properties, no NaN or Infinity."""
     try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as err:
+        return json.loads(raw, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
+    except json.JSONDecodeError as err:
         raise BadRequest(f"The request body is not valid JSON ({err.msg} at position {err.pos}).") from None
-    return document, data
+    except (UnicodeDecodeError, RecursionError):
+        raise BadRequest("The request body is not valid UTF-8 JSON, or nests too deeply.") from None
 
 
 def _check_params(allowed: set[str]) -> None:
@@ -111,7 +132,7 @@ def put_statement() -> ResponseReturnValue:
         raise BadRequest("PUT /statements takes one statement (a JSON object); POST an array instead.")
     if "id" in document and str(document["id"]).lower() != statement_id.lower():
         raise BadRequest("statement.id must match the statementId parameter.")
-    document = {**document, "id": statement_id.lower()} if "id" not in document else document
+    document = {**document, "id": statement_id} if "id" not in document else document
     _store([document], data)
     return Response(status=204)
 

@@ -91,15 +91,16 @@ def store_batch(
     stored_at = _now_ms()
     prepared = [xs.prepare(stmt, stored=stored_at, authority=authority, version=version) for stmt in statements]
     ids = [item["id"] for item in prepared]
+    lowered = [ident.lower() for ident in ids]
     existing = {
         row.statement_id: row
         for row in session.execute(
-            select(Statement.pk, Statement.statement_id, Statement.body, Statement.verb_id).where(Statement.statement_id.in_(ids))
+            select(Statement.pk, Statement.statement_id, Statement.body, Statement.verb_id).where(Statement.statement_id.in_(lowered))
         )
     }
     new: list[dict[str, Any]] = []
     for stmt in prepared:
-        row = existing.get(stmt["id"])
+        row = existing.get(stmt["id"].lower())
         if row is None:
             new.append(stmt)
         elif not equivalent(orjson.loads(row.body), stmt):
@@ -109,7 +110,7 @@ def store_batch(
     keys = [xs.statement_keys(stmt) for stmt in new]
     _check_voiding(session, new, keys)
     authority_key = xs.agent_key(authority)
-    new_ids = [stmt["id"] for stmt in new]
+    new_ids = [stmt["id"].lower() for stmt in new]
     already_voided = set(
         session.scalars(
             select(Statement.object_ref_id).where(
@@ -122,7 +123,7 @@ def store_batch(
         timestamp = parse_timestamp(stmt["timestamp"]) or stored_at
         rows.append(
             {
-                "statement_id": stmt["id"],
+                "statement_id": stmt["id"].lower(),
                 "body": _dumps(stmt),
                 "verb_id": key.verb_id,
                 "actor_key": key.actor_key,
@@ -132,7 +133,7 @@ def store_batch(
                 "registration": key.registration,
                 "stored": stored_at,
                 "timestamp": timestamp,
-                "voided": stmt["id"] in already_voided and key.voiding_target is None,
+                "voided": stmt["id"].lower() in already_voided and key.voiding_target is None,
                 "authority_key": authority_key,
                 "has_attachments": bool(xs.attachment_hashes(stmt)),
                 "version": str(stmt["version"]),
@@ -148,7 +149,7 @@ def store_batch(
     connection.execute(insert(STATEMENT_TABLE), rows)
     _inherit_target_keys(session, new, keys, pks)
     key_rows = [
-        {"kind": kind, "value": value, "statement_pk": pks[stmt["id"]]}
+        {"kind": kind, "value": value, "statement_pk": pks[stmt["id"].lower()]}
         for stmt, key in zip(new, keys, strict=True)
         for kind, value in key.keys
     ]
@@ -170,7 +171,7 @@ def _check_voiding(session: Session, new: Sequence[dict[str, Any]], keys: Sequen
     targets = {key.voiding_target: stmt["id"] for stmt, key in zip(new, keys, strict=True) if key.voiding_target}
     if not targets:
         return
-    batch_voiding = {stmt["id"] for stmt, key in zip(new, keys, strict=True) if key.voiding_target}
+    batch_voiding = {stmt["id"].lower() for stmt, key in zip(new, keys, strict=True) if key.voiding_target}
     stored_voiding = set(
         session.scalars(
             select(Statement.statement_id).where(Statement.statement_id.in_(targets), Statement.verb_id == VOIDED_VERB)
@@ -186,7 +187,7 @@ def _inherit_target_keys(
     session: Session, new: Sequence[dict[str, Any]], keys: Sequence[xs.StatementKeys], pks: dict[str, int]
 ) -> None:
     """Give each StatementRef statement its target's filter keys (Communication 2.1.3)."""
-    by_id = {stmt["id"]: key for stmt, key in zip(new, keys, strict=True)}
+    by_id = {stmt["id"].lower(): key for stmt, key in zip(new, keys, strict=True)}
     wanted = {key.object_ref_id for key in keys if key.object_ref_id}
     if not wanted:
         return

@@ -153,7 +153,8 @@ def prepare(
 ) -> dict[str, Any]:
     """Fill in the LRS-assigned properties and return the statement as it will be stored."""
     prepared = dict(stmt)
-    prepared["id"] = str(stmt["id"]).lower() if "id" in stmt else str(uuid.uuid4())
+    # The id keeps the case it was sent in (the LRS returns what it received); the index lowercases it.
+    prepared["id"] = str(stmt["id"]) if "id" in stmt else str(uuid.uuid4())
     stored_text = format_timestamp(stored)
     prepared["stored"] = stored_text
     prepared.setdefault("timestamp", stored_text)

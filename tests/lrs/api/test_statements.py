@@ -591,3 +591,22 @@ def test_statements_post_failing_hook_stores_nothing(xapi: XapiClient) -> None:
     response = xapi.post(statement())
     assert response.status_code == 500
     assert count_statements(xapi.client) == 0
+
+
+def test_statements_post_repeated_property_rejected(xapi: XapiClient) -> None:
+    """Reject a statement that uses a property twice (IEEE 9274.1.1 4.2.1 Table Guidelines)."""
+    body = b'{"actor": {"mbox": "mailto:a@example.com"}, "verb": {"id": "http://e.com/v", "id": "http://e.com/w"}, "object": {"id": "http://e.com/a"}}'
+    response = xapi.client.post("/xapi/statements", data=body, headers=xapi.headers(**{"Content-Type": "application/json"}))
+    assert response.status_code == 400
+    assert "'id' appears more than once" in response.get_json()["error"]["message"]
+    assert count_statements(xapi.client) == 0
+
+
+def test_statements_put_keeps_id_case_and_matches_case_insensitively(xapi: XapiClient) -> None:
+    """Return the id as sent and treat UUID case as the same id (Data 2.3.1: case is not compared)."""
+    ident = new_id().upper()
+    assert xapi.put(ident, statement(id=ident)).status_code == 204
+    got = xapi.get({"statementId": ident.lower()})
+    assert got.status_code == 200 and got.get_json()["id"] == ident
+    assert xapi.put(ident.lower(), statement()).status_code == 204
+    assert count_statements(xapi.client) == 1
