@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from lrs.db import get_db
 from lrs.outbox import core as outbox
+from lrs.staff import Role
 from lti_tool.learning import delivery
 from lti_tool.learning.models import LearningScoreSend
 
@@ -102,7 +103,7 @@ def test_lti_launch_learner_missing_survey_gets_no_score(
 
 
 def test_lti_ags_platform_outage_delivers_later_once(
-    fast_app: Flask, client: FlaskClient, lms: TestLms, clock: Any
+    fast_app: Flask, client: FlaskClient, lms: TestLms, clock: Any, make_staff: Any, login: Any
 ) -> None:
     """Scores the LMS refused while down are retried from the outbox and arrive once each when it is back."""
     add_course(fast_app, "C1", hours_tenths=1)
@@ -117,6 +118,9 @@ def test_lti_ags_platform_outage_delivers_later_once(
         failed = session.query(LearningScoreSend).filter_by(status="failed").all()
         assert failed and all("503" in send.last_error for send in failed)
     assert lms.records.scores == []
+    login(*make_staff("admin", Role.ADMINISTRATOR))
+    watch = client.get("/learning/staff/deliveries").get_data(as_text=True)
+    assert "HTTP 503" in watch and "score-failed" in watch
     lms.records.down = False
     for _ in range(50):
         _deliver(fast_app)
