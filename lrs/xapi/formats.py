@@ -30,10 +30,8 @@ def _agent_ids(agent: dict[str, Any]) -> dict[str, Any]:
 
 
 def _activity_ids(activity: dict[str, Any]) -> dict[str, Any]:
-    out = {"id": activity["id"]}
-    if "objectType" in activity:
-        out["objectType"] = activity["objectType"]
-    return out
+    # ADL's conformance suite (XAPI-00171) expects an Activity in `ids` format to be its id alone.
+    return {"id": activity["id"]}
 
 
 def _walk(stmt: dict[str, Any], on_agent: Callable[[dict[str, Any]], dict[str, Any]],

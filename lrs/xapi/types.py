@@ -30,7 +30,7 @@ _LANGTAG = re.compile(
 )
 # ISO 8601 date-time as xAPI uses it (Data 4.5); an offset of -00:00 is not ISO 8601.
 _TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
     r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$"
 )
 # ISO 8601:2004 4.4.3.2 durations (Data 4.6); the alternative format of 4.4.3.3 is refused.
