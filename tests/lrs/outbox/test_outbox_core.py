@@ -166,3 +166,23 @@ def test_outbox_ignores_channels_without_handler(outbox_app: Flask) -> None:
         core.enqueue(session, "someone.else", {"n": 1})
     assert core.deliver_until_idle(outbox_app).handled == 0
     assert _rows(outbox_app)[0].status == PENDING
+
+
+def test_outbox_in_process_deliverer_delivers_and_stops(outbox_app: Flask) -> None:
+    """Deliver from a background thread of the serving process when OUTBOX_IN_PROCESS is used."""
+    import time
+
+    from lrs.outbox import start_in_process
+
+    outbox_app.config["OUTBOX_POLL_SECONDS"] = 0.05
+    stop = start_in_process(outbox_app)
+    try:
+        assert start_in_process(outbox_app) is stop  # one deliverer per app
+        _enqueue(outbox_app, 5, 6)
+        deadline = time.monotonic() + 10
+        while outbox_app.extensions["test.delivered"] != [5, 6] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert outbox_app.extensions["test.delivered"] == [5, 6]
+    finally:
+        stop.set()
+        time.sleep(0.2)
