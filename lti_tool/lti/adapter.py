@@ -550,6 +550,11 @@ class HardenedMessageLaunch(MessageLaunch[ToolRequest, DatabaseToolConf, Session
             raise LaunchBadRequest(f"The {message_type} is incomplete: {err}.") from None
         return self
 
+    def save_launch_data(self) -> HardenedMessageLaunch:
+        """Keep the verified claims for AGS, NRPS and Deep Linking (state was consumed, so no state marker)."""
+        self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
+        return self
+
     def claims(self) -> dict[str, Any]:
         """Return the verified claims."""
         return dict(self._jwt["body"])

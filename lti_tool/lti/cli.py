@@ -14,6 +14,7 @@ from lrs.db import get_db
 from lrs.errors import AppError
 from lti_tool.keys import get_keyring
 from lti_tool.lti import registry
+from lti_tool.lti.bench import bench_lti
 from lti_tool.lti.models import RegistrationStatus
 
 
@@ -141,4 +142,4 @@ def keys_list() -> None:
 
 # Top-level commands or groups (for example `catalog`), and `learning-bridge bench` subcommands.
 commands: list[click.Command] = [platforms_group, keys_group]
-bench_commands: list[click.Command] = []
+bench_commands: list[click.Command] = [bench_lti]

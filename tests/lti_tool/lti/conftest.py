@@ -170,7 +170,8 @@ class TestPlatform:
 
     def sign(self, claims: dict[str, Any], key_pem: str | None = None, kid: str | None = None) -> str:
         """Sign claims with RS256 and the platform's key."""
-        return jwt.encode(claims, key_pem or self.private_pem, algorithm="RS256", headers={"kid": kid or self.kid})
+        key: Any = key_pem or self.key  # a key object signs without re-parsing the PEM each time
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid or self.kid})
 
     def login(self, client: FlaskClient, **extra: str) -> tuple[str, str]:
         """Start a login at the tool and return the state and nonce of its authentication request."""
