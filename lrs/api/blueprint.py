@@ -59,7 +59,10 @@ def _raw_body() -> bytes:
 def add_xapi_headers(response: Response) -> Response:
     """Send the version header and CORS headers on every answer, errors included."""
     xapi = g.get("xapi")
-    response.headers["X-Experience-API-Version"] = xapi.version if xapi is not None else V1
+    # Without a usable version header the request says nothing of its version; answer with the
+    # configured one (ADL's suites accept 1.0.3 or 2.0.0 there, older releases only their own).
+    fallback = str(current_app.config.get("LRS_UNVERSIONED_RESPONSE_VERSION", V1))
+    response.headers["X-Experience-API-Version"] = xapi.version if xapi is not None else fallback
     origin = request.headers.get("Origin")
     response.headers["Access-Control-Allow-Origin"] = origin or "*"
     if origin:
