@@ -161,7 +161,9 @@ def gunicorn(url: str, folder: Path, workers: int) -> Iterator[int]:
                 port = int(match.group(1))
         if port is None:
             raise RuntimeError("gunicorn did not start listening within 30 s")
-        threading.Thread(target=lambda: [None for _ in process.stderr or ()], daemon=True).start()
+        # Keep draining gunicorn's log so a full pipe never blocks it.
+        drain = threading.Thread(target=lambda: [None for _ in process.stderr or ()], daemon=True)
+        drain.start()
         _wait_ready(port, workers)
         yield port
     finally:
@@ -171,6 +173,9 @@ def gunicorn(url: str, folder: Path, workers: int) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+        if process.stderr is not None:
+            with contextlib.suppress(ValueError, OSError):
+                process.stderr.close()
 
 
 def _wait_ready(port: int, workers: int) -> None:
