@@ -105,7 +105,8 @@ def test_curation_edit_after_approval_withdraws_the_approval(app: Flask, curator
 def test_curation_edit_refuses_a_stale_form(app: Flask, curator: FlaskClient, add_course: Callable[..., str]) -> None:
     """Two curators editing at once: the second save is refused rather than silently overwriting."""
     code = add_course(Status.DRAFT)
-    response = post(curator, f"/catalog/manage/{code}/edit", {**form_of(title_en="Late edit"), "version": 0})
+    response = post(curator, f"/catalog/manage/{code}/edit?lang=en", {**form_of(title_en="Late edit"), "version": 0},
+                    f"/catalog/manage/{code}/edit")
     assert response.status_code == 409 and "reload the page" in response.get_data(as_text=True)
     with get_db(app).session() as session:
         assert service.get_course(session, code).title_en == "Presenting Public Policy in English"

@@ -21,7 +21,7 @@ SCRIPT = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 def send_review(client: FlaskClient, code: str, rating: str, text: str, name: str = "") -> int:
     page = f"/catalog/{code}"
     return client.post(page + "/reviews", data={"rating": rating, "text": text, "author_name": name,
-                                                "csrf_token": csrf_token_from(client, page)}).status_code
+                                                "csrf_token": csrf_token_from(client, page + "?lang=en")}).status_code
 
 
 def test_review_post_is_hidden_until_approved_and_escaped_when_shown(
