@@ -181,7 +181,7 @@ class Figures:
 
     label: str
     round_trips: int
-    failures: int
+    failures: dict[int, int]
     seconds: float
     latencies_ms: list[float]
 
@@ -191,14 +191,16 @@ class Figures:
         p50 = statistics.median(self.latencies_ms) if self.latencies_ms else 0.0
         p95 = sorted(self.latencies_ms)[int(len(self.latencies_ms) * 0.95) - 1] if self.latencies_ms else 0.0
         return (f"{self.label:<28} {rate:8.1f} round trips/s   p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   "
-                f"({self.round_trips} ok, {self.failures} failed, {self.seconds:.1f} s)")
+                f"({self.round_trips} ok, {sum(self.failures.values())} failed, {self.seconds:.1f} s)"
+                + (f" failures by status: {self.failures}" if self.failures else ""))
 
 
 def measure(base: str, platform: LocalPlatform, seconds: float, clients: int, label: str) -> Figures:
     """Run round trips from several client threads for a while."""
     latencies: list[float] = []
-    failures = [0]
+    failures: dict[int, int] = {}
     lock = threading.Lock()
+    round_trip(requests.Session(), base, platform)  # warm up: JWKS fetched and cached once
     stop = time.monotonic() + seconds
 
     def client_loop() -> None:
@@ -211,16 +213,15 @@ def measure(base: str, platform: LocalPlatform, seconds: float, clients: int, la
                 if status == 303:
                     latencies.append(elapsed)
                 else:
-                    failures[0] += 1
+                    failures[status] = failures.get(status, 0) + 1
 
-    round_trip(requests.Session(), base, platform)  # warm up: JWKS fetched and cached once
     began = time.monotonic()
     threads = [threading.Thread(target=client_loop) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return Figures(label, len(latencies), failures[0], time.monotonic() - began, latencies)
+    return Figures(label, len(latencies), failures, time.monotonic() - began, latencies)
 
 
 @click.command("lti")

@@ -340,3 +340,58 @@ def test_launch_post_refetches_jwks_once_on_unknown_kid(lti_app: Flask, platform
 def test_launch_get_is_not_allowed(lti_client: FlaskClient) -> None:
     """Answer 405 to a GET on the launch URL (the platform must form-post the id_token)."""
     assert lti_client.get("/lti/launch").status_code == 405
+
+
+def test_launch_deep_link_response_signed_with_published_key(lti_client: FlaskClient, lti_app: Flask,
+                                                             platform: TestPlatform) -> None:
+    """Sign a Deep Linking response with the tool's current key, verifiable against /lti/jwks (Deep Linking 2.0 §4.5)."""
+    from pylti1p3.deep_link_resource import DeepLinkResource
+
+    from lti_tool.lti.launch import current_launch, message_launch
+
+    launched = platform.launch(
+        lti_client, role=INSTRUCTOR,
+        **{LTI + "message_type": "LtiDeepLinkingRequest", LTI + "resource_link": None,
+           "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
+               "deep_link_return_url": platform.issuer + "/dl-return", "accept_types": ["ltiResourceLink"],
+               "accept_presentation_document_targets": ["iframe"], "data": "opaque"}},
+    )
+    token = parse_qs(urlsplit(launched.location).query)["lt"][0]
+    jwks = lti_client.get("/lti/jwks").get_json()
+    with lti_app.test_request_context("/", query_string={"lt": token}):
+        lti_app.preprocess_request()
+        context = current_launch()
+        assert context is not None and context.is_deep_linking
+        deep_link = message_launch(context).get_deep_link()
+        resource = DeepLinkResource().set_url(TOOL_BASE + "/lti/launch").set_title("TED").set_custom_params(
+            {"catalog_course": "ted-001"})
+        response_jwt = deep_link.get_response_jwt([resource])
+    header = jwt.get_unverified_header(response_jwt)
+    key = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    claims = jwt.decode(response_jwt, jwt.PyJWK(key).key, algorithms=["RS256"], audience=platform.issuer)
+    assert claims["iss"] == platform.client_id and claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "opaque"
+
+
+def test_launch_post_with_launch_state_in_redis(database_url: str, tmp_path: Any, platform: TestPlatform,
+                                                redis_url: str, redis_prefix: str) -> None:
+    """Run a complete launch with state, nonces and sessions in Redis, and refuse its replay."""
+    import redis
+
+    import lti_tool
+    from lrs.db import get_db
+    from tests.conftest import app_config
+
+    app = lti_tool.create_app(app_config(database_url, tmp_path, PUBLIC_BASE_URL=TOOL_BASE, REDIS_URL=redis_url,
+                                         REDIS_KEY_PREFIX=redis_prefix))
+    platform.register(app)
+    client = app.test_client()
+    state, nonce = platform.login(client)
+    token = platform.sign(platform.claims(nonce))
+    assert client.post("/lti/launch", data={"id_token": token, "state": state}).status_code == 303
+    assert client.post("/lti/launch", data={"id_token": token, "state": state}).status_code == 400
+    keys = [k.decode() for k in redis.Redis.from_url(redis_url).scan_iter(match=redis_prefix + "lti:*")]
+    assert any(k.startswith(redis_prefix + "lti:session:") for k in keys)
+    assert any(k.startswith(redis_prefix + "lti:nonce:") for k in keys)
+    assert not any(k.startswith(redis_prefix + "lti:state:") for k in keys)
+    assert not cache_keys(app, "lti:")
+    get_db(app).dispose()
