@@ -51,6 +51,7 @@ class Records:
     slow_seconds: float = 0.0
     members: list[dict[str, Any]] = field(default_factory=list)
     page_size: int = 2
+    score_status: int = 204
 
 
 class TestLms:
@@ -147,8 +148,10 @@ class TestLms:
                 return jsonify({"error": "content type"}), 415
             body = dict(request.get_json(force=True))
             body["_lineitem"] = f"{lms.issuer}/courses/{course}/lineitems/{number}?{request.query_string.decode()}"
+            if lms.records.score_status >= 400:
+                return jsonify({"error": "refused"}), lms.records.score_status
             lms.records.scores.append(body)
-            return "", 204
+            return "", lms.records.score_status
 
         @web.get("/courses/<course>/memberships")
         def memberships(course: str) -> Any:

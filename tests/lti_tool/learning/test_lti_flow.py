@@ -253,3 +253,68 @@ def test_lti_nrps_overview_follows_every_page(fast_app: Flask, client: FlaskClie
     assert "1 of 5 learners completed; 2 started." in page
     rows = dict(re.findall(r'data-user="([^"]+)">.*?<td class="status">([^<]+)</td>', page, re.S))
     assert (rows["learner-1"], rows["learner-2"], rows["learner-3"]) == ("completed", "in progress", "not started")
+
+
+def test_lti_ags_refused_score_is_given_up_and_shown(
+    fast_app: Flask, client: FlaskClient, lms: TestLms, clock: Any
+) -> None:
+    """A score the LMS refuses for good (400) is not retried forever: it is marked failed and its message dead."""
+    add_course(fast_app, "C1", hours_tenths=1)
+    lms.records.score_status = 400
+    token, tab = _launch_to_player(client, lms)
+    _pass_quiz(client, token)
+    _survey(client, token)
+    _read(client, clock, tab, 360)
+    report = outbox.deliver_until_idle(fast_app, channels=[delivery.SCORE_CHANNEL])
+    assert report.dead > 0 and report.delivered == 0
+    with get_db(fast_app).session() as session:
+        sends = session.query(LearningScoreSend).all()
+        assert sends and all(send.status == "failed" and "HTTP 400" in send.last_error for send in sends)
+        dead = [row for row in outbox.status(session) if row.channel == delivery.SCORE_CHANNEL]
+        assert dead[0].dead == len(sends)
+    # An administrator fixes the cause and delivers again: nothing was lost.
+    lms.records.score_status = 204
+    with get_db(fast_app).session() as session:
+        assert outbox.retry_dead(session, delivery.SCORE_CHANNEL) == len(sends)
+    assert outbox.deliver_until_idle(fast_app, channels=[delivery.SCORE_CHANNEL]).delivered == len(sends)
+    assert sum(s["activityProgress"] == "Completed" for s in lms.records.scores) == 1
+
+
+def test_lti_ags_slow_platform_times_out_and_is_retried(
+    database_url: str, tmp_path: Any, lms: TestLms
+) -> None:
+    """A platform slower than OUTBOUND_TIMEOUT_SECONDS is given up on for now and retried, never waited on."""
+    import time
+
+    import lti_tool
+    from lti_tool.learning import service
+    from tests.conftest import app_config
+
+    from .conftest import launch as learner_launch
+
+    tool = lti_tool.create_app(app_config(database_url, tmp_path / "slow", OUTBOUND_TIMEOUT_SECONDS="0.3",
+                                          OUTBOX_BACKOFF_BASE_SECONDS=0.001, OUTBOX_BACKOFF_MAX_SECONDS=0.002))
+    from lti_tool.keys import get_keyring
+
+    lms.tool_jwks = get_keyring(tool).jwks()  # the lms fixture registered it in the shared database already
+    add_course(tool, "C1", hours_tenths=0)
+    info = learner_launch(issuer=lms.issuer, client_id=lms.client_id, deployment_id=lms.deployment_id,
+                          ags_scopes=("https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+                                      "https://purl.imsglobal.org/spec/lti-ags/scope/score"),
+                          ags_lineitems=f"{lms.issuer}/courses/course-7/lineitems")
+    with tool.test_request_context(), get_db(tool).session() as session:
+        enrollment = service.enroll(session, info, service.load_course(session, "C1"))
+        service.grade_quiz(session, enrollment, {"q1": "a", "q2": "a"})
+        service.submit_survey(session, enrollment, {"useful": "5", "quality": "5", "recommend": "5"}, "")
+        assert enrollment.completed_at is not None
+    lms.records.slow_seconds = 1.0
+    started = time.monotonic()
+    report = outbox.deliver_due(tool, channels=[delivery.SCORE_CHANNEL])
+    assert time.monotonic() - started < 5
+    assert report.retried == 2 and report.delivered == 0
+    with get_db(tool).session() as session:
+        assert all("within 0.3 s" in send.last_error for send in session.query(LearningScoreSend))
+    lms.records.slow_seconds = 0
+    assert outbox.deliver_until_idle(tool, channels=[delivery.SCORE_CHANNEL]).delivered == 2
+    assert sorted(s["activityProgress"] for s in lms.records.scores) == ["Completed", "InProgress"]
+    get_db(tool).dispose()
