@@ -36,6 +36,7 @@ context) overrides the inference from `completed`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ _DURATION_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def duration_seconds(text: str) -> Decimal | None:
     """Parse an ISO 8601 duration (xAPI result.duration) into seconds; None when malformed or with months/years."""
     match = _DURATION_RE.match(text or "")

@@ -16,6 +16,7 @@ This module is pure: callers pass decrypted credits in and get bytes out.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import zipfile
 from collections.abc import Callable, Container, Iterable, Sequence
@@ -103,6 +104,7 @@ class ExportResult:
     """The files of one export and the credits refused."""
 
     files: list[tuple[str, bytes]] = field(default_factory=list)
+    file_names: list[str] = field(default_factory=list)
     portal_rows: int = 0
     env_rows: int = 0
     refused: list[RefusedCredit] = field(default_factory=list)
@@ -147,21 +149,54 @@ def _quote(value: str) -> str:
 
 
 def _line(fields: Sequence[str]) -> str:
-    return ",".join(_quote(value) for value in fields) + "\n"
+    if any('"' in value for value in fields):
+        return ",".join(_quote(value) for value in fields) + "\n"
+    return '"' + '","'.join(fields) + '"\n'  # the common case: nothing to escape
 
 
-def _check_text(label: str, value: str, problems: list[str], *, required: bool = True, max_len: int = 200) -> None:
+@functools.lru_cache(maxsize=65536)
+def _text_problem(label: str, value: str, required: bool, max_len: int) -> str | None:
+    """Return what is wrong with a text field, or None; cached because names and titles repeat across rows."""
     if required and not value.strip():
-        problems.append(f"{label} is empty.")
-        return
+        return f"{label} is empty."
     if any(ch in value for ch in "\r\n\t"):
-        problems.append(f"{label} contains a line break or tab.")
+        return f"{label} contains a line break or tab."
     if len(value) > max_len:
-        problems.append(f"{label} is longer than {max_len} characters.")
+        return f"{label} is longer than {max_len} characters."
     try:
         encode_big5(value)
     except UnicodeEncodeError as err:
-        problems.append(f"{label} contains {err.object[err.start:err.end]!r}, which Big5 cannot encode; use the Big5 form of the character.")
+        return f"{label} contains {err.object[err.start:err.end]!r}, which Big5 cannot encode; use the Big5 form of the character."
+    return None
+
+
+def _check_text(label: str, value: str, problems: list[str], *, required: bool = True, max_len: int = 200) -> None:
+    problem = _text_problem(label, value, required, max_len)
+    if problem:
+        problems.append(problem)
+
+
+@functools.lru_cache(maxsize=65536)
+def _id_problem(number: str, allow_passport: bool) -> str | None:
+    try:
+        idno.classify(number, allow_passport=allow_passport)
+    except idno.InvalidIdNumber as err:
+        return f"ID number: {err}"
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_cached(primary: str, digital: Decimal, physical: Decimal, segments: tuple[Segment, ...]) -> tuple[Segment, ...] | str:
+    try:
+        return tuple(split_segments(primary, digital, physical, segments))
+    except RuleError as err:
+        return str(err)
+
+
+@functools.lru_cache(maxsize=65536)
+def _roc_date_time(moment: dt.datetime) -> tuple[str, str]:
+    local = moment.astimezone(TAIPEI)
+    return roc_date(local.date()), clock_time(local)
 
 
 def _taipei(moment: dt.datetime) -> dt.datetime:
@@ -170,10 +205,9 @@ def _taipei(moment: dt.datetime) -> dt.datetime:
 
 def _credit_problems(credit: ExportCredit, codes: Container[str], allow_passport: bool) -> tuple[list[str], list[Segment]]:
     problems: list[str] = []
-    try:
-        idno.classify(credit.id_number, allow_passport=allow_passport)
-    except idno.InvalidIdNumber as err:
-        problems.append(f"ID number: {err}")
+    id_problem = _id_problem(credit.id_number, allow_passport)
+    if id_problem:
+        problems.append(id_problem)
     _check_text("The name", credit.name, problems, max_len=60)
     _check_text("The course title", credit.course_title, problems)
     _check_text("The course code", credit.course_code, problems, required=False, max_len=50)
@@ -185,10 +219,11 @@ def _credit_problems(credit: ExportCredit, codes: Container[str], allow_passport
     if credit.started_at > credit.completed_at:
         problems.append("The learner's start is after their completion.")
     rows: list[Segment] = []
-    try:
-        rows = split_segments(credit.primary_code, credit.digital, credit.physical, credit.segments)
-    except RuleError as err:
-        problems.append(str(err))
+    split = _split_cached(credit.primary_code, credit.digital, credit.physical, credit.segments)
+    if isinstance(split, str):
+        problems.append(split)
+    else:
+        rows = list(split)
     if not rows and not problems:
         problems.append("The credit has no hours; a row of 0 h is never uploaded.")
     for row in rows:
@@ -202,16 +237,17 @@ def _credit_problems(credit: ExportCredit, codes: Container[str], allow_passport
 
 
 def _portal_fields(credit: ExportCredit, row: Segment) -> list[str]:
-    start, end = _taipei(credit.class_start), _taipei(credit.class_end)
+    start_day, start_time = _roc_date_time(credit.class_start)
+    end_day, end_time = _roc_date_time(credit.class_end)
     real_start, real_end = _taipei(credit.started_at), _taipei(credit.completed_at)
     title = f"{credit.course_title}-{row.name}" if row.name else credit.course_title
     return [
         idno.normalise(credit.id_number),
         title,
-        roc_date(start.date()),
-        clock_time(start),
-        roc_date(end.date()),
-        clock_time(end),
+        start_day,
+        start_time,
+        end_day,
+        end_time,
         credit.name.strip(),
         DEGREE_NONE,
         row.code,
@@ -264,14 +300,30 @@ def _score(score: Decimal) -> str:
     return text
 
 
-def _chunked_files(header: str, lines: list[bytes], prefix: str, day: dt.date, max_rows: int) -> list[tuple[str, bytes]]:
-    files = []
-    head = encode_big5(header + "\n")
-    for start in range(0, len(lines), max_rows):
-        chunk = lines[start:start + max_rows]
-        name = f"{prefix}{day.isoformat()}_({start + 1}~{start + len(chunk)}).csv"
-        files.append((name, head + b"".join(chunk)))
-    return files
+Sink = Callable[[str, bytes], None]
+
+
+class _Chunker:
+    """Collect encoded lines and hand over one complete file every `max_rows` rows (so memory stays bounded)."""
+
+    def __init__(self, header: str, prefix: str, day: dt.date, max_rows: int, sink: Sink) -> None:
+        self.head = encode_big5(header + "\n")
+        self.prefix, self.day, self.max_rows, self.sink = prefix, day, max_rows, sink
+        self.lines: list[bytes] = []
+        self.done = 0
+
+    def add(self, line: bytes) -> None:
+        self.lines.append(line)
+        if len(self.lines) >= self.max_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.lines:
+            return
+        start, end = self.done + 1, self.done + len(self.lines)
+        self.sink(f"{self.prefix}{self.day.isoformat()}_({start}~{end}).csv", self.head + b"".join(self.lines))
+        self.done = end
+        self.lines = []
 
 
 def build_exports(
@@ -282,13 +334,28 @@ def build_exports(
     allow_passport: bool = True,
     max_rows: int = MAX_ROWS_PER_FILE,
     include_env: bool = True,
+    sink: Sink | None = None,
+    on_accept: Callable[[ExportCredit], None] | None = None,
 ) -> ExportResult:
-    """Validate every credit and build the portal files (25 columns) and the 環教 files (18 columns) (R9-R11)."""
+    """Validate every credit and build the portal files (25 columns) and the 環教 files (18 columns) (R9-R11).
+
+    Files are kept in `result.files` (portal files first), or handed to `sink(name, data)` as each one fills
+    up, which keeps a year of millions of rows within bounded memory; `result.file_names` lists them either way.
+    """
     if not 1 <= max_rows <= MAX_ROWS_PER_FILE:
         raise ValueError(f"max_rows must be 1 to {MAX_ROWS_PER_FILE}.")
     result = ExportResult()
-    portal_lines: list[bytes] = []
-    env_lines: list[bytes] = []
+    collected: list[tuple[str, bytes]] = []
+
+    def keep(name: str, data: bytes) -> None:
+        result.file_names.append(name)
+        if sink is None:
+            collected.append((name, data))
+        else:
+            sink(name, data)
+
+    portal = _Chunker(PORTAL_HEADER, "", export_day, max_rows, keep)
+    env = _Chunker(ENV_HEADER, "env", export_day, max_rows, keep)
     for credit in credits:
         problems, rows = _credit_problems(credit, codes, allow_passport)
         if include_env and any(is_environmental(r.code) for r in rows):
@@ -298,15 +365,18 @@ def build_exports(
         if problems:
             result.refused.append(RefusedCredit(credit.ref, idno.mask(credit.id_number), credit.course_code, tuple(problems)))
             continue
-        encoded = [encode_big5(_line(_portal_fields(credit, row))) for row in rows]
-        env = [encode_big5(_line(_env_fields(credit, row))) for row in rows if include_env and is_environmental(row.code)]
-        portal_lines.extend(encoded)
-        env_lines.extend(env)
-    result.portal_rows = len(portal_lines)
-    result.env_rows = len(env_lines)
-    result.files = _chunked_files(PORTAL_HEADER, portal_lines, "", export_day, max_rows)
-    if env_lines:
-        result.files += _chunked_files(ENV_HEADER, env_lines, "env", export_day, max_rows)
+        for row in rows:
+            portal.add(encode_big5(_line(_portal_fields(credit, row))))
+            result.portal_rows += 1
+            if include_env and is_environmental(row.code):
+                env.add(encode_big5(_line(_env_fields(credit, row))))
+                result.env_rows += 1
+        if on_accept is not None:
+            on_accept(credit)
+    portal.flush()
+    env.flush()
+    result.file_names.sort(key=lambda name: name.startswith("env"))  # stable: portal files first, each in order
+    result.files = sorted(collected, key=lambda item: item[0].startswith("env"))
     return result
 
 

@@ -21,9 +21,9 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from lrs.certification import evidence, registry, rules
@@ -265,7 +265,7 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
         else:
             report.unchanged += 1
     if inserts:
-        session.execute(insert(Credit), inserts)
+        session.execute(insert(cast(Table, Credit.__table__)), inserts)
     session.flush()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,29 +30,38 @@ def _decimal_score(text: str | None) -> Decimal | None:
 
 
 def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str | None) -> Iterator[exports.ExportCredit]:
-    """Yield the year's credited rows (of one agency) as export credits, decrypting each ID just for the file."""
+    """Yield the year's credited rows (of one agency) as export credits, decrypting each ID just for the file.
+
+    Reads plain columns, streamed and ordered by person, so a year of millions of rows needs neither
+    ORM objects nor more than one decryption per person.
+    """
+    courses = {course.id: course for course in session.scalars(select(Course))}
+    segments = {course_id: registry.course_segments(course) for course_id, course in courses.items()}
     query = (
-        select(Credit, Person, Course)
+        select(Credit.id, Credit.year, Credit.course_id, Credit.digital_tenths, Credit.physical_tenths, Credit.score,
+               Credit.started_at, Credit.completed_at, Person.id.label("person_id"), Person.name, Person.agency_code,
+               Person.id_cipher, Person.birthday)
         .join(Person, Person.id == Credit.person_id)
-        .join(Course, Course.id == Credit.course_id)
         .where(Credit.year == year, Credit.status == "credited")
-        .order_by(Course.course_code, Person.id)
+        .order_by(Person.id, Credit.course_id)
+        .execution_options(yield_per=5000)
     )
     if agency:
         query = query.where(Person.agency_code == agency)
-    segments_cache: dict[int, tuple[rules.Segment, ...]] = {}
-    for credit, person, course in session.execute(query):
-        if course.id not in segments_cache:
-            segments_cache[course.id] = registry.course_segments(course)
-        completed = credit.completed_at or course.class_end
+    last_person, number = -1, ""
+    for row in session.execute(query):
+        if row.person_id != last_person:
+            last_person, number = row.person_id, vault.decrypt(row.id_cipher)
+        course = courses[row.course_id]
+        completed = row.completed_at or course.class_end
         yield exports.ExportCredit(
-            ref=f"credit #{credit.id}", year=credit.year, id_number=vault.decrypt(person.id_cipher), name=person.name,
-            agency_code=person.agency_code, course_code=course.course_code, course_title=course.title,
-            primary_code=course.primary_code, digital=registry.hours(credit.digital_tenths),
-            physical=registry.hours(credit.physical_tenths), class_start=course.class_start, class_end=course.class_end,
-            started_at=credit.started_at or completed, completed_at=completed, segments=segments_cache[course.id],
-            summary=course.summary, city_code=course.city_code, term=course.term, score=_decimal_score(credit.score),
-            birthday=person.birthday,
+            ref=f"credit #{row.id}", year=row.year, id_number=number, name=row.name,
+            agency_code=row.agency_code, course_code=course.course_code, course_title=course.title,
+            primary_code=course.primary_code, digital=registry.hours(row.digital_tenths),
+            physical=registry.hours(row.physical_tenths), class_start=course.class_start, class_end=course.class_end,
+            started_at=row.started_at or completed, completed_at=completed, segments=segments[row.course_id],
+            summary=course.summary, city_code=course.city_code, term=course.term, score=_decimal_score(row.score),
+            birthday=row.birthday,
         )
 
 
@@ -65,25 +75,58 @@ class ExportRun:
 
 def run_export(session: Session, vault: idno.IdVault, *, year: int, agency: str | None, folder: Path, by: str,
                export_day: dt.date | None = None, allow_passport: bool = True, max_rows: int = exports.MAX_ROWS_PER_FILE,
-               with_json: bool = False, json_ids: bool = False) -> ExportRun:
-    """Validate and write a year's portal and 環教 files (zipped when several), the refusal report and optional JSON."""
+               with_json: bool = False, json_ids: bool = False, in_memory: bool = False) -> ExportRun:
+    """Validate and write a year's portal and 環教 files (zipped when several), the refusal report and optional JSON.
+
+    Files are streamed to the folder as each fills up (bounded memory); `in_memory` also keeps their bytes
+    in `result.files` (for a download).
+    """
     day = export_day or dt.datetime.now(TAIPEI).date()
     table = code_lists.code_table(session)
-    credits = list(export_credits(session, vault, year, agency))
-    result = exports.build_exports(credits, table, export_day=day, allow_passport=allow_passport, max_rows=max_rows)
     label = f"{year}_{agency or 'all'}"
     folder.mkdir(parents=True, exist_ok=True)
-    paths = result.write(folder, zip_name=f"{day.isoformat()}_{label}.zip")
+    paths: list[Path] = []
+    json_path = folder / f"{day.isoformat()}_{label}.json"
+    json_handle = json_path.open("w", encoding="utf-8") if with_json else None
+    first = [True]
+
+    def write_json(credit: exports.ExportCredit) -> None:
+        assert json_handle is not None
+        json_handle.write(("[\n" if first[0] else ",\n") + json.dumps(exports.credit_json(credit, include_id=json_ids), ensure_ascii=False))
+        first[0] = False
+
+    def to_disk(name: str, data: bytes) -> None:
+        (folder / name).write_bytes(data)
+
+    try:
+        result = exports.build_exports(
+            export_credits(session, vault, year, agency), table, export_day=day, allow_passport=allow_passport,
+            max_rows=max_rows, sink=None if in_memory else to_disk, on_accept=write_json if with_json else None,
+        )
+    finally:
+        if json_handle is not None:
+            json_handle.write("[]\n" if first[0] else "\n]\n")
+            json_handle.close()
+    if in_memory:
+        paths = result.write(folder, zip_name=f"{day.isoformat()}_{label}.zip")
+    elif len(result.file_names) > 1:
+        target = folder / f"{day.isoformat()}_{label}.zip"
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in result.file_names:
+                info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o600 << 16
+                archive.writestr(info, (folder / name).read_bytes())
+                (folder / name).unlink()
+        paths = [target]
+    else:
+        paths = [folder / name for name in result.file_names]
     report = {"year": year, "agency": agency, "portal_rows": result.portal_rows, "env_rows": result.env_rows,
-              "files": [name for name, _ in result.files], "refused": [r.as_dict() for r in result.refused]}
+              "files": result.file_names, "refused": [r.as_dict() for r in result.refused]}
     refused_path = folder / f"{day.isoformat()}_{label}_refused.json"
     refused_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     paths.append(refused_path)
     if with_json:
-        refused_refs = {r.ref for r in result.refused}
-        data = [exports.credit_json(c, include_id=json_ids) for c in credits if c.ref not in refused_refs]
-        json_path = folder / f"{day.isoformat()}_{label}.json"
-        json_path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         paths.append(json_path)
     audit(session, by, "export", label, portal_rows=result.portal_rows, env_rows=result.env_rows, refused=len(result.refused),
           files=[p.name for p in paths], ids_in_json=json_ids and with_json)

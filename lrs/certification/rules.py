@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -72,6 +73,7 @@ def parse_hours(value: Decimal | int | str | float, *, what: str = "hours") -> D
     return number.quantize(ONE_PLACE)
 
 
+@functools.lru_cache(maxsize=4096)
 def format_hours(value: Decimal) -> str:
     """Write hours as the portal files do: `2`, `1.5` (no trailing `.0`)."""
     text = format(value.quantize(ONE_PLACE), "f")

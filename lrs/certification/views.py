@@ -394,7 +394,7 @@ def export_page() -> Any:
     folder = settings.export_dir() / f"web-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S%f')}"
     try:
         run = reports.run_export(db, settings.get_vault(), year=year, agency=agency, folder=folder, by=_who(),
-                                 allow_passport=settings.allow_passport())
+                                 allow_passport=settings.allow_passport(), in_memory=True)
     except RuleError as err:
         raise BadRequest(str(err)) from None
     db.commit()

@@ -95,3 +95,23 @@ def test_certification_registry_import_command(app: Flask, db: Session, tmp_path
                     ' "class_end": "2026-12-31", "activity_id": "http://lb.test/catalog/courses/A1"}]', encoding="utf-8")
     result = app.test_cli_runner().invoke(certification_group, args=["registry", "import", str(path)])
     assert "1 saved, 1 refused" in result.output and "already registered as course A1" in result.output
+
+
+def test_certification_export_command_zips_several_files(app: Flask, db: Session, tmp_path: Path) -> None:
+    """§2.1: when the rows need several files (here 2 rows a file), they are written as one zip, each file intact."""
+    import zipfile
+
+    demo.load_demo(app)
+    year = str(dt.datetime.now(TAIPEI).year)
+    result = app.test_cli_runner().invoke(certification_group, args=["export", "--year", year, "--out", str(tmp_path),
+                                                                      "--max-rows", "2", "--no-recompute"])
+    assert result.exit_code == 0, result.output
+    archives = list(tmp_path.glob("*.zip"))
+    assert len(archives) == 1 and not list(tmp_path.glob("*.csv"))
+    with zipfile.ZipFile(archives[0]) as archive:
+        names = archive.namelist()
+        assert names[0].endswith("_(1~2).csv") and any(n.startswith("env") for n in names)
+        for name in names:
+            rows = exports.parse_portal_file(archive.read(name))
+            assert 2 <= len(rows) <= 3
+            assert rows[0] == (exports.ENV_HEADER if name.startswith("env") else HEADER).split(",")
