@@ -75,6 +75,29 @@ def retry_command(channel: str | None) -> None:
     click.echo(f"{count} dead message(s) are due again.")
 
 
+@click.command("documents")
+@click.option("--seconds", type=float, default=5.0, show_default=True, help="Duration of each rate case.")
+@click.option("--workers", type=int, default=2, show_default=True, help="gunicorn worker processes.")
+@click.option("--clients", type=int, default=4, show_default=True, help="Concurrent client threads.")
+@click.option("--races", type=int, default=20, show_default=True, help="If-Match races to run.")
+@click.option("--postgres", default=None, help="PostgreSQL server URL; a temporary database is created there and dropped.")
+def bench_documents(seconds: float, workers: int, clients: int, races: int, postgres: str | None) -> None:
+    """Print State PUT/GET/POST rates under gunicorn and how many If-Match races had exactly one winner."""
+    from lrs.outbox import bench
+
+    bench.run_documents(seconds, workers, clients, races, postgres, click.echo)
+
+
+@click.command("outbox")
+@click.option("--messages", type=int, default=5000, show_default=True, help="Messages to enqueue and deliver.")
+@click.option("--postgres", default=None, help="PostgreSQL server URL; a temporary database is created there and dropped.")
+def bench_outbox(messages: int, postgres: str | None) -> None:
+    """Print outbox enqueue and delivery rates."""
+    from lrs.outbox import bench
+
+    bench.run_outbox(messages, postgres, click.echo)
+
+
 # Top-level commands or groups, and `learning-bridge bench` subcommands.
 commands: list[click.Command] = [outbox_group]
-bench_commands: list[click.Command] = []
+bench_commands: list[click.Command] = [bench_documents, bench_outbox]

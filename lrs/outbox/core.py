@@ -160,13 +160,25 @@ def claim(session: Session, worker: str, policy: Policy, channels: list[str] | N
     return [Claimed(row.id, row.channel, orjson.loads(row.payload), row.attempts) for row in rows]
 
 
-def _finish(session: Session, message_id: int, worker: str, **values: Any) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
-        .values(claimed_by=None, claimed_until=None, **values)
-        .execution_options(synchronize_session=False)
-    )
+def _record(session: Session, worker: str, outcomes: list[tuple[int, dict[str, Any]]]) -> None:
+    """Write a batch's outcomes in one transaction, only for messages this worker still holds."""
+    delivered = [message_id for message_id, values in outcomes if values.get("status") == DELIVERED]
+    if delivered:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(delivered), OutboxMessage.claimed_by == worker)
+            .values(status=DELIVERED, attempts=OutboxMessage.attempts + 1, delivered_at=utcnow(), last_error="",
+                    claimed_by=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    for message_id, values in outcomes:
+        if values.get("status") != DELIVERED:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+                .values(claimed_by=None, claimed_until=None, **values)
+                .execution_options(synchronize_session=False)
+            )
     session.commit()
 
 
@@ -186,7 +198,7 @@ class Report:
 
 
 def deliver_due(app: Flask, worker: str | None = None, channels: list[str] | None = None) -> Report:
-    """Claim one batch of due messages and deliver each through its channel's handler."""
+    """Claim one batch of due messages, deliver each through its channel's handler, record the outcomes."""
     worker = worker or worker_name()
     policy = Policy.of(app)
     report = Report()
@@ -197,42 +209,39 @@ def deliver_due(app: Flask, worker: str | None = None, channels: list[str] | Non
     with app.app_context():
         session = get_db(app).sessions()
         try:
-            for message in claim(session, worker, policy, wanted):
-                _deliver_one(app, session, worker, policy, registered[message.channel], message, report)
+            claimed = claim(session, worker, policy, wanted)
+            outcomes = [_deliver_one(app, policy, registered[m.channel], m, report) for m in claimed]
+            if outcomes:
+                # A crash before this line leaves the batch leased, then due again: delivered at least once.
+                _record(session, worker, outcomes)
         finally:
             session.close()
     return report
 
 
-def _deliver_one(
-    app: Flask, session: Session, worker: str, policy: Policy, handler: Handler, message: Claimed, report: Report
-) -> None:
+def _deliver_one(app: Flask, policy: Policy, handler: Handler, message: Claimed, report: Report) -> tuple[int, dict[str, Any]]:
     attempts = message.attempts + 1
     try:
         handler(app, message.payload)
     except Undeliverable as err:
         log.warning("outbox message %s on %s is undeliverable: %s", message.id, message.channel, err)
-        _finish(session, message.id, worker, status=DEAD, attempts=attempts, last_error=str(err)[:2000])
         report.dead += 1
         report.errors.append(str(err))
-        return
+        return message.id, {"status": DEAD, "attempts": attempts, "last_error": str(err)[:2000]}
     except Exception as err:  # any other failure is treated as transient: the outbox must lose nothing
         text = str(err) or type(err).__name__
+        report.errors.append(text)
         if attempts >= policy.max_attempts:
             log.warning("outbox message %s on %s gave up after %s attempts: %s", message.id, message.channel, attempts, text)
-            _finish(session, message.id, worker, status=DEAD, attempts=attempts, last_error=text[:2000])
             report.dead += 1
-        else:
-            wait = backoff_seconds(attempts, policy)
-            _finish(
-                session, message.id, worker, attempts=attempts, last_error=text[:2000],
-                next_attempt_at=utcnow() + dt.timedelta(seconds=wait),
-            )
-            report.retried += 1
-        report.errors.append(text)
-        return
-    _finish(session, message.id, worker, status=DELIVERED, attempts=attempts, delivered_at=utcnow(), last_error="")
+            return message.id, {"status": DEAD, "attempts": attempts, "last_error": text[:2000]}
+        report.retried += 1
+        wait = backoff_seconds(attempts, policy)
+        return message.id, {
+            "attempts": attempts, "last_error": text[:2000], "next_attempt_at": utcnow() + dt.timedelta(seconds=wait)
+        }
     report.delivered += 1
+    return message.id, {"status": DELIVERED}
 
 
 def deliver_until_idle(app: Flask, worker: str | None = None, channels: list[str] | None = None) -> Report:
