@@ -8,6 +8,7 @@ hands the browser a signed launch token (`lt`) that the tool's pages carry in th
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -144,7 +145,7 @@ def complete_launch() -> LaunchOutcome:
     assert record is not None
     if message.browser_bound:
         context, token = _start_session(message)
-        return LaunchOutcome(context, token)
+        return LaunchOutcome(context, token, state=message.state)
     # LTI Client Side postMessages: the browser must read state and nonce back from the platform's storage.
     pending_id = secrets.token_urlsafe(24)
     get_cache().set(PENDING_PREFIX + pending_id, json.dumps({
@@ -218,12 +219,11 @@ def current_launch(required: bool = True) -> LaunchContext | None:
 def launch_required(view: F) -> F:
     """Require a launch session for a view (carried by the `lt` token, not a cookie)."""
 
+    @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         current_launch(required=True)
         return view(*args, **kwargs)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return cast(F, wrapped)
 
 

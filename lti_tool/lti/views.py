@@ -69,7 +69,9 @@ def launch() -> Any:
         _refused("launch", err)
         raise
     if outcome.context is not None:
-        return redirect(launches.landing_url(outcome.context, outcome.token), code=303)
+        response = redirect(launches.landing_url(outcome.context, outcome.token), code=303)
+        response.delete_cookie(f"lti1p3-{outcome.state}", path="/lti")  # the state is spent
+        return response
     page = render_template(
         "lti/launch_storage.html", pending_id=outcome.pending_id, state=outcome.state, nonce=outcome.nonce,
         platform_origin=outcome.auth_origin, storage_target=outcome.storage_target,
