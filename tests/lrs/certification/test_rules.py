@@ -466,3 +466,25 @@ def test_r15_deadline_warning_compliant_person_not_flagged() -> None:
     """R15: a compliant person is not flagged."""
     result = check_compliance(2026, lines(R1_EXAMPLE))
     assert rules.deadline_warning(result, EY_DEFAULT, dt.date(2026, 10, 1)) is None
+
+
+def test_r2_profile_book_from_configuration_file(tmp_path: object) -> None:
+    """R2: CERTIFICATION_PROFILES (a JSON file) layers agency profiles on the EY default, per year."""
+    import json
+    from pathlib import Path
+
+    import lti_tool
+    from lrs.certification import settings as cert_settings
+    from lrs.db import get_db
+    from tests.conftest import app_config
+
+    folder = Path(str(tmp_path))
+    path = folder / "profiles.json"
+    path.write_text(json.dumps([{"agency": "379680000A", "valid_from": 2025,
+                                 "requirements": [{"key": "total", "label": "業務相關", "minimum": 30}]}]), encoding="utf-8")
+    app = lti_tool.create_app(app_config(f"sqlite:///{folder / 'x.db'}", folder, CERTIFICATION_PROFILES=str(path)))
+    book = cert_settings.profile_book(app)
+    get_db(app).dispose()
+    assert next(r for r in book.resolve("379680000A", 2026).requirements if r.key == "total").minimum == 30
+    assert book.resolve("379680000A", 2024) is EY_DEFAULT
+    assert book.resolve("360000000G", 2026) is EY_DEFAULT
