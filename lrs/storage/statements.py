@@ -320,8 +320,9 @@ def get_statement(session: Session, statement_id: str, *, voided: bool, authorit
 def query_statements(session: Session, query: StatementQuery, *, authority_key: str | None = None) -> list[Found]:
     """Run a statement query: one page of at most `query.limit + 1` statements in stored order.
 
-    The first filter drives an ordered scan of the key index; the others are semi-joins
-    (EXISTS) on the same index, so no filter fans out into a sort.
+    The rarest filter (by a capped count of its index entries) drives an ordered scan of the key
+    index; the others are semi-joins (EXISTS) on the same index, so no filter fans out into a
+    sort and a rare verb combined with a common activity scans only the rare verb's entries.
     """
     filters: list[tuple[str, str]] = []
     if query.registration:
@@ -332,6 +333,8 @@ def query_statements(session: Session, query: StatementQuery, *, authority_key: 
         filters.append((xs.KEY_ACTIVITY_RELATED if query.related_activities else xs.KEY_ACTIVITY, query.activity))
     if query.verb:
         filters.append((xs.KEY_VERB, query.verb))
+    if len(filters) > 1:
+        filters.sort(key=lambda item: _estimate(session, *item))
     stmt: Select[int, str]
     if filters:
         driver = aliased(StatementKey)
@@ -351,10 +354,22 @@ def query_statements(session: Session, query: StatementQuery, *, authority_key: 
         order_key = Statement.pk
         stmt = select(Statement.pk, Statement.body)
     stmt = stmt.where(Statement.voided == false())
+    # Stored order and `stored` agree (both are assigned under the write lock), so since/until
+    # become bounds on the stored-order key: one index probe each instead of a scan.
     if query.since is not None:
-        stmt = stmt.where(Statement.stored > query.since)
+        low = session.scalar(
+            select(Statement.pk).where(Statement.stored > query.since).order_by(Statement.stored.asc(), Statement.pk.asc()).limit(1)
+        )
+        if low is None:
+            return []
+        stmt = stmt.where(order_key >= low, Statement.stored > query.since)
     if query.until is not None:
-        stmt = stmt.where(Statement.stored <= query.until)
+        high = session.scalar(
+            select(Statement.pk).where(Statement.stored <= query.until).order_by(Statement.stored.desc(), Statement.pk.desc()).limit(1)
+        )
+        if high is None:
+            return []
+        stmt = stmt.where(order_key <= high, Statement.stored <= query.until)
     if authority_key is not None:
         stmt = stmt.where(Statement.authority_key == authority_key)
     if query.ceiling is not None:
@@ -363,6 +378,21 @@ def query_statements(session: Session, query: StatementQuery, *, authority_key: 
         stmt = stmt.where(order_key > query.after if query.ascending else order_key < query.after)
     stmt = stmt.order_by(order_key.asc() if query.ascending else order_key.desc()).limit(query.limit + 1)
     return [Found(row.pk, orjson.loads(row.body)) for row in session.execute(stmt)]
+
+
+# Counting stops here: beyond it a filter is "common" and any rarer one should drive the scan.
+_ESTIMATE_CAP = 5000
+
+
+def _estimate(session: Session, kind: str, value: str) -> int:
+    """Count a filter's index entries up to a cap (an index-only scan), to pick the rarest as driver."""
+    capped = (
+        select(StatementKey.statement_pk)
+        .where(StatementKey.kind == kind, StatementKey.value == value)
+        .limit(_ESTIMATE_CAP)
+        .subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(capped)) or 0)
 
 
 def latest_pk(session: Session) -> int:

@@ -610,3 +610,15 @@ def test_statements_put_keeps_id_case_and_matches_case_insensitively(xapi: XapiC
     assert got.status_code == 200 and got.get_json()["id"] == ident
     assert xapi.put(ident.lower(), statement()).status_code == 204
     assert count_statements(xapi.client) == 1
+
+
+def test_statements_get_since_until_include_whole_batches(xapi: XapiClient) -> None:
+    """Treat statements stored in one batch alike: until includes all of them, since none (Communication 2.1.3)."""
+    batch = xapi.store(statement(), statement(), statement())
+    stored = xapi.get({"statementId": batch[0]}).get_json()["stored"]
+    time.sleep(0.01)
+    later = xapi.store(statement())
+    assert set(xapi.ids({"until": stored})) == set(batch)
+    assert xapi.ids({"since": stored}) == later
+    assert xapi.ids({"until": "2001-01-01T00:00:00Z"}) == []
+    assert set(xapi.ids({"since": "2001-01-01T00:00:00Z", "verb": COMPLETED})) == {*batch, *later}
