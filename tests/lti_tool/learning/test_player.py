@@ -207,3 +207,22 @@ def test_player_zero_hour_course_completes_without_credit(app: Flask, client: Fl
     row = enrollment_of(app, enrollment_id)
     assert row.completed_at is not None
     assert row.credited_tenths == 0
+
+
+def test_player_close_post_records_terminated_once_and_stops_clock(
+    app: Flask, client: FlaskClient, course: str, enroll: Callable[..., Any], clock: Any
+) -> None:
+    """Closing the page (its pagehide beacon) records one `terminated` with the page's time and pauses the clock."""
+    from .conftest import queued_statements
+
+    enrollment_id, _ = enroll()
+    _token, tab = _open(app, client, enrollment_id)
+    seq = _read(client, clock, tab, 90)
+    assert client.post("/learn/api/close", data=f'{{"tab": "{tab}"}}', content_type="text/plain").status_code == 204
+    assert client.post("/learn/api/close", json={"tab": tab}).status_code == 204
+    terminated = [st for st in queued_statements(app) if st["verb"]["id"].endswith("/terminated")]
+    assert len(terminated) == 1
+    assert terminated[0]["result"]["duration"] == "PT1M30S"
+    clock.advance(30)
+    assert _beat(client, tab, seq).get_json()["outcome"] == "started"
+    assert client.post("/learn/api/close", json={"tab": "forged"}).status_code == 403
