@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from lrs.certification import codes, ledger, people, registry, reports, settings
 from lrs.certification.rules import TAIPEI, RuleError
 from lrs.db import get_db
-from lrs.errors import AppError
+from lrs.errors import AppError, BadRequest
 
 
 def _fail(err: Exception) -> click.ClickException:
@@ -165,7 +165,7 @@ def people_group() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def people_import(path: Path) -> None:
-    """Import people from UTF-8 CSV: id_number,name,agency_code[,category,security_role,home_page,account_name]."""
+    """Import people from UTF-8 CSV: id_number,name,agency_code[,category,security_role,birthday,home_page,account_name]."""
     vault = settings.get_vault(current_app)
     added = refused = 0
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -177,7 +177,7 @@ def people_import(path: Path) -> None:
                         person = people.register_person(
                             session, vault, name=row.get("name", ""), agency_code=row.get("agency_code", ""),
                             id_number=row.get("id_number", ""), category=row.get("category") or "permanent",
-                            security_role=row.get("security_role") or "general",
+                            security_role=row.get("security_role") or "general", birthday=_birthday(row.get("birthday")),
                             allow_passport=settings.allow_passport(current_app), by="cli")
                     if row.get("home_page") and row.get("account_name"):
                         people.link_actor(session, person, row["home_page"], row["account_name"], source="import", by="cli")
@@ -186,6 +186,15 @@ def people_import(path: Path) -> None:
                 refused += 1
                 click.echo(f"line {line}: {err.message}", err=True)  # messages never contain the ID in clear
     click.echo(f"{added} imported, {refused} refused")
+
+
+def _birthday(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadRequest("The birthday must be a date such as 1980-05-17.") from None
 
 
 @click.command("certification")

@@ -165,6 +165,8 @@ def course_snapshot(course: Course) -> dict[str, Any]:
         "physical": rules.format_hours(hours(course.physical_tenths)),
         "has_test": course.has_test,
         "pass_mark": None if course.pass_mark_tenths is None else rules.format_hours(hours(course.pass_mark_tenths)),
+        # R5: a tested course without a declared pass mark is judged at 60 and flagged for review.
+        "pass_mark_review": course.has_test and course.pass_mark_tenths is None,
         "survey_required": course.survey_required,
         "cross_year_repeat": course.cross_year_repeat,
         "class_start": course.class_start.astimezone(TAIPEI).date().isoformat(),

@@ -350,6 +350,7 @@ class QuotaOutcome:
     required: Decimal
     earned: Decimal
     codes: str
+    kind: str = "annual"  # annual (R1/R2) or security (R3)
 
     @property
     def shortfall(self) -> Decimal:
@@ -385,6 +386,16 @@ class ComplianceResult:
         return all(outcome.met for outcome in self.outcomes)
 
     @property
+    def hours_compliant(self) -> bool:
+        """Tell whether the annual learning-hour requirements (R1, R2) are met."""
+        return all(o.met for o in self.outcomes if o.kind == "annual")
+
+    @property
+    def security_compliant(self) -> bool:
+        """Tell whether the 資通安全 requirements (R3) are met."""
+        return all(o.met for o in self.outcomes if o.kind == "security")
+
+    @property
     def shortfalls(self) -> tuple[QuotaOutcome, ...]:
         """Return the requirements that are not met."""
         return tuple(outcome for outcome in self.outcomes if not outcome.met)
@@ -400,9 +411,11 @@ class ComplianceResult:
             "profile": {"key": self.profile_key, "name": self.profile_name, "valid_from": self.profile_valid_from},
             "category": self.category.value,
             "compliant": self.compliant,
+            "hours_compliant": self.hours_compliant,
+            "security_compliant": self.security_compliant,
             "outcomes": [
                 {"key": o.key, "label": o.label, "codes": o.codes, "required": format_hours(o.required),
-                 "earned": format_hours(o.earned), "shortfall": format_hours(o.shortfall), "met": o.met,
+                 "earned": format_hours(o.earned), "shortfall": format_hours(o.shortfall), "met": o.met, "kind": o.kind,
                  "explanation": o.explanation}
                 for o in self.outcomes
             ],
@@ -445,7 +458,7 @@ def check_security(role: SecurityRole, year_lines: Sequence[CreditLine],
     for key, label, minimum, code, years in security_requirements(role):
         counted = list(year_lines) + (list(previous_year_lines) if years == 2 else [])
         earned = sum_hours(line.hours for line in counted if line.code == code)
-        outcomes.append(QuotaOutcome(key, label, minimum, earned, code))
+        outcomes.append(QuotaOutcome(key, label, minimum, earned, code, "security"))
     return tuple(outcomes)
 
 
