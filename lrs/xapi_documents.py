@@ -43,6 +43,8 @@ class Agent:
         """Return the canonical identifier the LRS stores documents under (Data 2.4.2.3)."""
         if self.ifi == "account":
             return f"account|{self.value['homePage']}|{self.value['name']}"
+        if self.ifi == "mbox_sha1sum":
+            return f"mbox_sha1sum|{str(self.value).lower()}"  # hexadecimal: case carries no meaning
         return f"{self.ifi}|{self.value}"
 
 
@@ -130,11 +132,13 @@ def _check_ifi(name: str, ifi: str, value: Any) -> None:
             raise BadRequest(f"The {name} parameter's account name must be a non-empty string.")
 
 
-def person_for(agent: Agent) -> dict[str, Any]:
-    """Return the Person object for an agent the LRS knows nothing more about (Communication 2.4.s3.b3)."""
+def person_for(agent: Agent, names_seen: list[str] | None = None) -> dict[str, Any]:
+    """Return the Person object for an agent: its identifier, and every name given or seen (Communication 2.4.s3-s6)."""
     person: dict[str, Any] = {"objectType": "Person"}
-    if "name" in agent.data:
-        person["name"] = [agent.data["name"]]
+    names = [agent.data["name"]] if "name" in agent.data else []
+    names += [name for name in names_seen or [] if name not in names]
+    if names:
+        person["name"] = names
     person[agent.ifi] = [agent.value]
     return person
 

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from flask import Response, g
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from lrs.api import auth
 from lrs.api.blueprint import bp, dispatch
+from lrs.db import get_session
 from lrs.errors import BadRequest
 from lrs.xapi_documents import check_params, etag_of, parse_agent, person_for, quote_etag
 
 _PARAMS = frozenset({"agent"})
+_NAMES_SCANNED = 50
+
+
+def _names_seen(agent: dict[str, Any]) -> list[str]:
+    """Return the names the most recent statements by this agent gave it, newest first."""
+    from lrs.storage.models import Statement
+    from lrs.xapi.statements import agent_key
+
+    key = agent_key(agent)
+    if key is None:
+        return []
+    query = (
+        select(Statement.body)
+        .where(Statement.actor_key == key, Statement.voided.is_(False))
+        .order_by(Statement.pk.desc())
+        .limit(_NAMES_SCANNED)
+    )
+    names: list[str] = []
+    for body in get_session().scalars(query):
+        name = (orjson.loads(body).get("actor") or {}).get("name")
+        if isinstance(name, str) and name and name not in names:
+            names.append(name)
+    return names
 
 
 def _get() -> Response:
@@ -21,8 +48,9 @@ def _get() -> Response:
     if len(values) > 1:
         raise BadRequest("The agent parameter was given more than once; give it once.")
     agent = parse_agent(values[0] if values else None)
-    # Communication 2.4.s3.b3: this LRS links no personas, so the Person holds the requested agent only.
-    body = orjson.dumps(person_for(agent))
+    # Communication 2.4.s3.b3: this LRS links no personas, so the Person holds the requested agent's
+    # identifier, with the names statements gave that agent.
+    body = orjson.dumps(person_for(agent, _names_seen(agent.data)))
     response = Response(body, status=200, content_type="application/json")
     response.headers["ETag"] = quote_etag(etag_of(body))
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -52,3 +53,19 @@ def test_agents_needs_credentials(xclient: FlaskClient, credential_for: Any) -> 
     assert response.status_code == 401
     ok = xclient.get("/xapi/agents?agent=" + json.dumps({"mbox": "mailto:a@example.com"}), headers=credential_for("state"))
     assert ok.get_json() == {"objectType": "Person", "mbox": ["mailto:a@example.com"]}
+
+
+def test_agents_get_adds_names_seen_in_statements(xclient: FlaskClient, headers: dict[str, str]) -> None:
+    """List the names statements gave the agent, beside the one asked with (Communication 2.4.s5.table1.row2)."""
+    mbox = f"mailto:{uuid.uuid4().hex}@example.com"
+    for name in ("王小明", "Hsiao-Ming Wang"):
+        statement = {
+            "actor": {"objectType": "Agent", "name": name, "mbox": mbox},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": "http://example.com/activities/1"},
+        }
+        assert xclient.post("/xapi/statements", json=statement, headers=headers).status_code == 200
+    person = xclient.get("/xapi/agents?agent=" + json.dumps({"mbox": mbox}), headers=headers).get_json()
+    assert person == {"objectType": "Person", "name": ["Hsiao-Ming Wang", "王小明"], "mbox": [mbox]}
+    named = xclient.get("/xapi/agents?agent=" + json.dumps({"name": "王小明", "mbox": mbox}), headers=headers).get_json()
+    assert named["name"] == ["王小明", "Hsiao-Ming Wang"]
