@@ -44,7 +44,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from lrs.storage.models import Statement
@@ -271,7 +271,7 @@ def batch_subjects(statements: Sequence[dict[str, Any]]) -> list[tuple[str, str]
     return found
 
 
-def explore(session: Session, *, actor_keys: Sequence[str] | None = None, activity_id: str | None = None,
+def explore(session: Session, *, actor_keys: Sequence[str] | Select[Any] | None = None, activity_id: str | None = None,
             verb: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
             before_pk: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Return statements for the staff explorer, newest first, keyset-paged by stored order."""

@@ -72,13 +72,13 @@ def _who() -> str:
 
 def _explorer_data() -> dict[str, Any]:
     db = get_session()
-    actor_keys: list[str] | None = None
+    actor_keys = None
     person_id = request.args.get("person", type=int)
     agency = _agency()
     if person_id or agency:
-        query = select(ActorLink.actor_key).join(Person, Person.id == ActorLink.person_id)
-        query = query.where(Person.id == person_id) if person_id else query.where(Person.agency_code == agency)
-        actor_keys = list(db.scalars(query))
+        # A subquery, not a list: an agency may have more people than a query may carry parameters.
+        actor_keys = select(ActorLink.actor_key).join(Person, Person.id == ActorLink.person_id)
+        actor_keys = actor_keys.where(Person.id == person_id) if person_id else actor_keys.where(Person.agency_code == agency)
     activity = None
     course_code = (request.args.get("course") or "").strip()
     if course_code:
