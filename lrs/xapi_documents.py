@@ -80,11 +80,13 @@ def require_text(value: str | None, name: str) -> str:
     return value
 
 
-def parse_agent(raw: str | None, name: str = "agent") -> Agent:
+def parse_agent(raw: str | None, name: str = "agent", *, allow_group: bool = False) -> Agent:
     """Parse and validate the JSON Agent parameter (Communication 2.3.s3, 2.6.s3; Data 2.4.2.1).
 
-    The parameter is an Agent, never a Group or Person, with exactly one inverse functional
-    identifier: mbox, mbox_sha1sum, openid or account.
+    The parameter is an Agent with exactly one inverse functional identifier: mbox, mbox_sha1sum,
+    openid or account. The document resources also take an Identified Group (`allow_group`):
+    xAPI 2.0.0 names "Agent or Identified Group" there, and 1.0.3 (Communication 2.6 note) has
+    clients store group data under the group's identifier; it is keyed by that identifier.
     """
     if raw is None or raw == "":
         raise BadRequest(f"The {name} parameter is required: give a JSON Agent such as {{\"mbox\": \"mailto:learner@example.com\"}}.")
@@ -95,9 +97,14 @@ def parse_agent(raw: str | None, name: str = "agent") -> Agent:
     if not isinstance(data, dict):
         raise BadRequest(f"The {name} parameter must be a JSON object (an Agent), not {type(data).__name__}.")
     object_type = data.get("objectType", "Agent")
-    if object_type != "Agent":
-        raise BadRequest(f"The {name} parameter must be an Agent: objectType {object_type!r} is not allowed here.")
-    unknown = sorted(set(data) - _AGENT_KEYS)
+    allowed_types = ("Agent", "Group") if allow_group else ("Agent",)
+    if object_type not in allowed_types:
+        what = "an Agent or an Identified Group" if allow_group else "an Agent"
+        raise BadRequest(f"The {name} parameter must be {what}: objectType {object_type!r} is not allowed here.")
+    keys = _AGENT_KEYS | {"member"} if object_type == "Group" else _AGENT_KEYS
+    if object_type == "Group" and not isinstance(data.get("member", []), list):
+        raise BadRequest(f"The {name} parameter's member must be an array of Agents.")
+    unknown = sorted(set(data) - keys)
     if unknown:
         raise BadRequest(f"The {name} parameter has a property an Agent does not have: {unknown[0]!r}.")
     if "name" in data and not isinstance(data["name"], str):

@@ -76,7 +76,7 @@ def _state_target(method: str) -> Target:
     check_params(g.xapi.params, _STATE_PARAMS, "The State Resource")
     _check_since_usage(method)
     activity_id = require_iri(_param("activityId"), "activityId")
-    agent = parse_agent(_param("agent"))
+    agent = parse_agent(_param("agent"), allow_group=True)
     registration = parse_registration(_param("registration"))
     state_id = _param("stateId")
     if method in {"PUT", "POST"} or state_id is not None:
@@ -98,7 +98,7 @@ def _activity_profile_target(method: str) -> Target:
 def _agent_profile_target(method: str) -> Target:
     check_params(g.xapi.params, _AGENT_PROFILE_PARAMS, "The Agent Profile Resource")
     _check_since_usage(method)
-    agent = parse_agent(_param("agent"))
+    agent = parse_agent(_param("agent"), allow_group=True)
     profile_id = _param("profileId")
     if method != "GET" or profile_id is not None:
         profile_id = require_text(profile_id, "profileId")

@@ -299,3 +299,12 @@ def test_state_alternate_syntax_put_and_get(xclient: FlaskClient, credential_for
     assert put.status_code == 204
     got = xclient.get(url(STATE_URL, params), headers=auth)
     assert got.get_json() == {"alt": 1}
+
+
+def test_state_takes_identified_group_as_agent(xclient: FlaskClient, headers: dict[str, str]) -> None:
+    """Store state for an Identified Group, found again by its identifier (xAPI 2.0.0 State Resource agent)."""
+    group = {"objectType": "Group", "name": "Cohort 2026", "mbox": "mailto:cohort@example.com", "member": []}
+    params = state_params(agent=group)
+    assert xclient.put(url(STATE_URL, params), json={"g": 1}, headers=headers).status_code == 204
+    by_identifier = {**params, "agent": {"objectType": "Group", "mbox": "mailto:cohort@example.com"}}
+    assert xclient.get(url(STATE_URL, by_identifier), headers=headers).get_json() == {"g": 1}

@@ -167,3 +167,22 @@ def test_put_without_headers_over_existing_profile_conflicts(kind: str) -> None:
 def test_put_without_headers_over_existing_state_is_allowed() -> None:
     """Let State take PUT without concurrency headers (Communication 3.1.s3)."""
     require_precondition_for_put(STATE, Preconditions(), exists=True)
+
+
+def test_agent_parse_takes_identified_group_for_documents_only() -> None:
+    """Take an Identified Group where documents allow it (xAPI 2.0.0 State/Agent Profile), keyed by its identifier."""
+    group = json.dumps({"objectType": "Group", "name": "Cohort", "mbox": "mailto:cohort@example.com", "member": []})
+    parsed = parse_agent(group, allow_group=True)
+    assert parsed.key == parse_agent(json.dumps({"mbox": "mailto:cohort@example.com"})).key
+    with pytest.raises(BadRequest):
+        parse_agent(group)
+    for anonymous in ({"objectType": "Group", "member": []}, {"objectType": "Group", "mbox": "mailto:c@example.com", "member": {}}):
+        with pytest.raises(BadRequest):
+            parse_agent(json.dumps(anonymous), allow_group=True)
+
+
+def test_agent_key_of_mbox_sha1sum_ignores_case() -> None:
+    """Key an mbox_sha1sum case-insensitively: it is hexadecimal (Data 2.4.2.3)."""
+    upper = parse_agent(json.dumps({"mbox_sha1sum": "A" * 40}))
+    lower = parse_agent(json.dumps({"mbox_sha1sum": "a" * 40}))
+    assert upper.key == lower.key
