@@ -91,13 +91,17 @@ def store_batch(
     stored_at = _now_ms()
     prepared = [xs.prepare(stmt, stored=stored_at, authority=authority, version=version) for stmt in statements]
     ids = [item["id"] for item in prepared]
-    lowered = [ident.lower() for ident in ids]
-    existing = {
-        row.statement_id: row
-        for row in session.execute(
-            select(Statement.pk, Statement.statement_id, Statement.body, Statement.verb_id).where(Statement.statement_id.in_(lowered))
-        )
-    }
+    # Only ids the client chose can already be stored or already be targeted by earlier
+    # statements; ids the LRS generates just now cannot, so they need no lookups.
+    given = [str(stmt["id"]).lower() for stmt in statements if "id" in stmt]
+    existing = {}
+    if given:
+        existing = {
+            row.statement_id: row
+            for row in session.execute(
+                select(Statement.statement_id, Statement.body).where(Statement.statement_id.in_(given))
+            )
+        }
     new: list[dict[str, Any]] = []
     for stmt in prepared:
         row = existing.get(stmt["id"].lower())
@@ -110,14 +114,17 @@ def store_batch(
     keys = [xs.statement_keys(stmt) for stmt in new]
     _check_voiding(session, new, keys)
     authority_key = xs.agent_key(authority)
-    new_ids = [stmt["id"].lower() for stmt in new]
-    already_voided = set(
-        session.scalars(
-            select(Statement.object_ref_id).where(
-                Statement.object_ref_id.in_(new_ids), Statement.verb_id == VOIDED_VERB
-            )
-        )
+    given_new = [ident for ident in given if ident not in existing]
+    # Statements stored earlier that target the new ones: voiding ones void them at once, and
+    # every one inherits their filter keys (Communication 2.1.3 StatementRef filter conditions).
+    referrers = (
+        session.execute(
+            select(Statement.pk, Statement.object_ref_id, Statement.verb_id).where(Statement.object_ref_id.in_(given_new))
+        ).all()
+        if given_new
+        else []
     )
+    already_voided = {row.object_ref_id for row in referrers if row.verb_id == VOIDED_VERB}
     rows = []
     for stmt, key in zip(new, keys, strict=True):
         timestamp = parse_timestamp(stmt["timestamp"]) or stored_at
@@ -154,7 +161,7 @@ def store_batch(
         for kind, value in key.keys
     ]
     connection.execute(insert(KEY_TABLE), key_rows)
-    _propagate_to_referrers(session, pks)
+    _propagate_to_referrers(session, pks, [(row.pk, row.object_ref_id) for row in referrers])
     targets = [key.voiding_target for key in keys if key.voiding_target]
     if targets:
         session.execute(
@@ -209,22 +216,23 @@ def _inherit_target_keys(
         key.keys |= inherited
 
 
-def _propagate_to_referrers(session: Session, pks: dict[str, int]) -> None:
+def _propagate_to_referrers(session: Session, pks: dict[str, int], referrers: Sequence[tuple[int, str]]) -> None:
     """Give statements stored earlier that target the new statements the new statements' keys."""
-    referrers = session.execute(
-        select(Statement.pk, Statement.object_ref_id).where(
-            Statement.object_ref_id.in_(list(pks)), Statement.pk.not_in(list(pks.values()))
-        )
-    ).all()
     if not referrers:
         return
-    target_pks = {pks[row.object_ref_id]: row.pk for row in referrers}
+    targets: dict[int, list[int]] = {}
+    for referrer_pk, target_id in referrers:
+        targets.setdefault(pks[target_id], []).append(referrer_pk)
     rows = session.execute(
         select(StatementKey.statement_pk, StatementKey.kind, StatementKey.value).where(
-            StatementKey.statement_pk.in_(list(target_pks))
+            StatementKey.statement_pk.in_(list(targets))
         )
     )
-    copies = [{"kind": row.kind, "value": row.value, "statement_pk": target_pks[row.statement_pk]} for row in rows]
+    copies = [
+        {"kind": row.kind, "value": row.value, "statement_pk": referrer}
+        for row in rows
+        for referrer in targets[row.statement_pk]
+    ]
     _insert_ignore(session, StatementKey, copies)
 
 
