@@ -10,13 +10,15 @@ make single-use tokens safe under concurrency.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from typing import Any, Protocol, cast
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, String, Table, Text, delete, select
+from sqlalchemy import Engine, String, Table, Text, create_engine, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.pool import QueuePool
 
 from lrs.db import Base, UTCDateTime, get_db, utcnow
 
@@ -69,8 +71,17 @@ class DatabaseCache:
     """Keep entries in the `cache_entry` table, each operation its own committed transaction."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self._engine = engine
+        self._pid = os.getpid()
         self._insert: Any = sqlite.insert if engine.dialect.name == "sqlite" else postgresql.insert
+
+    @property
+    def engine(self) -> Engine:
+        """Return the engine, dropping connections inherited from a parent process after a fork."""
+        if os.getpid() != self._pid:
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+        return self._engine
 
     def get(self, key: str) -> str | None:
         """Return the live value of a key, or None."""
@@ -182,6 +193,18 @@ class RedisCache:
         self.client.delete(self._key(key))
 
 
+def _pooled_sqlite_engine(url: str) -> Engine:
+    # The app's SQLite engine opens a connection per use (NullPool); closing the last connection to a
+    # WAL database checkpoints it, which costs milliseconds on every cache operation. The cache keeps a
+    # few connections open instead, dropped in a forked child (see DatabaseCache.engine).
+    from lrs import db
+
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                           poolclass=QueuePool, pool_size=4, max_overflow=8)
+    event.listen(engine, "connect", db._sqlite_pragmas)
+    return engine
+
+
 def make_cache(app: Flask) -> Cache:
     """Build the cache the app's settings call for."""
     from lrs.app import get_settings
@@ -189,7 +212,10 @@ def make_cache(app: Flask) -> Cache:
     settings = get_settings(app)
     if settings.redis_url:
         return RedisCache(settings.redis_url, settings.redis_key_prefix)
-    return DatabaseCache(get_db(app).engine)
+    database = get_db(app)
+    if database.engine.dialect.name == "sqlite":
+        return DatabaseCache(_pooled_sqlite_engine(database.url))
+    return DatabaseCache(database.engine)
 
 
 def get_cache(app: Flask | None = None) -> Cache:
