@@ -476,8 +476,9 @@ def test_statements_get_statement_ref_matches_target_filters(xapi: XapiClient) -
     # The rule also holds when the referring statement arrived before its target.
     later = new_id()
     early = xapi.store(statement(object={"objectType": "StatementRef", "id": later}))[0]
+    second = xapi.store(statement(object={"objectType": "StatementRef", "id": later}))[0]
     xapi.put(later, statement(verb={"id": "http://example.com/verbs/rare"}))
-    assert set(xapi.ids({"verb": "http://example.com/verbs/rare"})) == {later, early}
+    assert set(xapi.ids({"verb": "http://example.com/verbs/rare"})) == {later, early, second}
 
 
 def test_statements_get_format_ids_keeps_only_identifiers(xapi: XapiClient) -> None:
