@@ -26,6 +26,9 @@ from lti_tool.catalog.models import CatalogCourse
 DEFAULT_MAX_ROWS = 5000
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 LIST_FIELDS = ("languages", "subtitle_languages", "topics", "tags")
+# Spreadsheet programs run cells starting with these as formulas ("CSV injection"): the export
+# prefixes such cells with an apostrophe, and the import removes it again.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -109,7 +112,7 @@ def _csv_rows(text: str) -> list[dict[str, Any]]:
             if None in row:
                 rows.append({"__extra_cells__": True, **{k: v for k, v in row.items() if k is not None}})
             else:
-                rows.append(dict(row))
+                rows.append({name: _unguard(value) for name, value in row.items()})
     except csv.Error as err:
         raise BadRequest(f"The CSV cannot be read near line {reader.line_num}: {err}.") from None
     return rows
@@ -187,6 +190,16 @@ def import_rows(session: Session, rows: list[dict[str, Any]], actor: str, *, upd
 
 # ---- export -------------------------------------------------------------------------------------
 
+def _guard(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _unguard(text: Any) -> Any:
+    if isinstance(text, str) and text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
 def _flat(value: Any, name: str) -> str:
     if name == "segments":
         return ";".join(f"{s['code']}:{s['hours']}" for s in value)
@@ -208,7 +221,7 @@ def export_csv(session: Session) -> str:
     writer = csv.DictWriter(out, fieldnames=list(COURSE_FIELDS), lineterminator="\n")
     writer.writeheader()
     for row in export_rows(session):
-        writer.writerow({name: _flat(row.get(name), name) for name in COURSE_FIELDS})
+        writer.writerow({name: _guard(_flat(row.get(name), name)) for name in COURSE_FIELDS})
     return out.getvalue()
 
 

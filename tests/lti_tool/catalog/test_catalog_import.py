@@ -227,3 +227,18 @@ def test_catalog_export_get_downloads_csv_and_json(curator: FlaskClient, add_cou
     assert csv_response.mimetype == "text/csv" and "attachment" in csv_response.headers["Content-Disposition"]
     assert csv_response.get_data(as_text=True).startswith("\ufeffcode,kind,status")
     assert curator.get("/catalog/manage/export.json").get_json()["courses"][0]["code"] == "DL-1"
+
+
+def test_catalog_export_csv_guards_cells_that_spreadsheets_would_run(app: Flask,
+                                                                    add_course: Callable[..., str]) -> None:
+    """Security: a title starting with = is exported as text ('=...) and imports back unchanged."""
+    add_course(code="FX-1", title_en='=HYPERLINK("http://evil.example","click")', tags="@risk; +plus")
+    with get_db(app).session() as session:
+        exported = importer.export_csv(session)
+        session.delete(service.get_course(session, "FX-1"))
+    row = next(csv.DictReader(io.StringIO(exported)))
+    assert row["title_en"] == '\'=HYPERLINK("http://evil.example","click")' and row["tags"] == "'@risk;+plus"
+    assert run_import(app, exported.encode()).created == ["FX-1"]
+    with get_db(app).session() as session:
+        course = service.get_course(session, "FX-1")
+        assert course.title_en.startswith("=HYPERLINK") and course.tags == ["@risk", "+plus"]
