@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import zipfile
 from typing import Any
 
@@ -15,8 +16,8 @@ from flask import Blueprint, Flask, Response, flash, g, jsonify, redirect, rende
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from lrs.certification import codes, evidence, ledger, people, registry, reports, settings
-from lrs.certification.models import ActorLink, AuditEntry, Course, Override, Person
+from lrs.certification import codes, evidence, ledger, people, registry, reports, rules, settings
+from lrs.certification.models import ActorLink, AuditEntry, Course, Credit, Override, Person
 from lrs.certification.rules import TAIPEI, RuleError
 from lrs.db import get_session
 from lrs.errors import BadRequest, NotFound
@@ -295,6 +296,36 @@ def api_shortfalls() -> Any:
     """Return the R15 warnings for `?year=&agency=` as JSON."""
     data = _compliance()
     return jsonify({"year": data["year"], "agency": data["agency"], "warnings": data["warnings"]})
+
+
+@api.route("/credits")
+@staff_required(Role.CERTIFICATION)
+def api_credits() -> Any:
+    """Return a year's ledger rows (of an agency) as JSON, IDs masked, paged by `after` (the last row id)."""
+    db = get_session()
+    limit = min(max(request.args.get("limit", 500, type=int), 1), 5000)
+    query = (select(Credit, Person, Course).join(Person, Person.id == Credit.person_id).join(Course, Course.id == Credit.course_id)
+             .where(Credit.year == _year()).order_by(Credit.id).limit(limit + 1))
+    if _agency():
+        query = query.where(Person.agency_code == _agency())
+    status = request.args.get("status")
+    if status:
+        if status not in ("credited", "refused", "revoked"):
+            raise BadRequest(_("Status is credited, refused or revoked."))
+        query = query.where(Credit.status == status)
+    after = request.args.get("after", type=int)
+    if after:
+        query = query.where(Credit.id > after)
+    rows = list(db.execute(query))
+    items = [{
+        "id": credit.id, "year": credit.year, "status": credit.status, "source": credit.source,
+        "person": {"id": person.id, "name": person.name, "agency_code": person.agency_code, "id_number": person.id_masked},
+        "course_code": course.course_code, "digital": rules.format_hours(registry.hours(credit.digital_tenths)),
+        "physical": rules.format_hours(registry.hours(credit.physical_tenths)), "score": credit.score,
+        "completed_at": credit.completed_at.isoformat() if credit.completed_at else None,
+        "statement_ids": json.loads(credit.statement_ids), "explanation": json.loads(credit.explanation),
+    } for credit, person, course in rows[:limit]]
+    return jsonify({"credits": items, "next_after": items[-1]["id"] if len(rows) > limit and items else None})
 
 
 @bp.route("/recompute", methods=["POST"])

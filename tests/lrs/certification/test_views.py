@@ -18,7 +18,7 @@ from tests.lrs.certification.conftest import ID_NUMBER, TPE, completion
 Post = Callable[[list[dict[str, Any]]], list[str]]
 PAGES = ["/certification/", "/certification/statements", "/certification/people", "/certification/compliance",
          "/certification/shortfalls", "/certification/registry", "/certification/codes", "/certification/export"]
-APIS = ["/api/certification/statements", "/api/certification/compliance", "/api/certification/shortfalls",
+APIS = ["/api/certification/statements", "/api/certification/compliance", "/api/certification/shortfalls", "/api/certification/credits",
         "/api/certification/registry"]
 
 
@@ -167,3 +167,13 @@ def test_certification_pages_get_chinese_by_default_english_on_request(client: F
     assert "時數認證" in client.get("/certification/").get_data(as_text=True)
     assert "時數認證" in client.get("/staff/").get_data(as_text=True)
     assert "Hour certification" in client.get("/certification/?lang=en").get_data(as_text=True)
+
+
+def test_certification_api_credits_lists_ledger_masked_and_paged(client: FlaskClient, certifier: None, course: Course,
+                                                                 person: Person, post: Post) -> None:
+    """D4: the ledger as JSON, IDs masked, filtered by status and paged."""
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    data = client.get("/api/certification/credits?year=2026&agency=379680000A&status=credited&limit=1").get_json()
+    assert [c["status"] for c in data["credits"]] == ["credited"] and data["next_after"] is None
+    assert data["credits"][0]["person"]["id_number"] == "A12****789" and data["credits"][0]["digital"] == "2"
+    assert client.get("/api/certification/credits?status=bogus").status_code == 400
