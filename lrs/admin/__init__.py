@@ -14,3 +14,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     register_staff_link(app, "lrs_admin.credentials", "LRS credentials", Role.ADMINISTRATOR)
+    register_staff_link(app, "lrs_admin.outbox", "Outbox and forwarding", Role.ADMINISTRATOR)

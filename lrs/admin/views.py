@@ -104,3 +104,32 @@ def revoke(key: str) -> Any:
     get_session().commit()
     flash(_("%(name)s is revoked: the LRS refuses it from now on.", name=credential.name), "success")
     return redirect(url_for("lrs_admin.credentials"))
+
+
+@bp.route("/outbox", methods=["GET"])
+@staff_required(Role.ADMINISTRATOR)
+def outbox() -> Response:
+    """Show the outbox by channel (forwarding, the tool's deliveries): pending, delivered, dead, last error."""
+    from lrs.outbox import core
+    from lrs.outbox.forwarding import ForwardConfig
+
+    forwarding = ForwardConfig.of(current_app)
+    html = render_template(
+        "lrs_admin/outbox.html",
+        channels=core.status(get_session()),
+        forwarding=forwarding,
+        handled=sorted(core.handlers(current_app)),
+    )
+    return _no_store(make_response(html, 200))
+
+
+@bp.route("/outbox/retry", methods=["POST"])
+@staff_required(Role.ADMINISTRATOR)
+def outbox_retry() -> Any:
+    """Make a channel's dead messages due again, after the cause was fixed."""
+    from lrs.outbox import core
+
+    channel = request.form.get("channel") or None
+    count = core.retry_dead(get_session(), channel)
+    flash(_("%(count)s dead message(s) will be delivered again.", count=count), "success")
+    return redirect(url_for("lrs_admin.outbox"))
