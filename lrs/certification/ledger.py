@@ -113,8 +113,12 @@ def _course_infos(session: Session) -> dict[str, CourseInfo]:
 
 
 def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], report: RecomputeReport,
-           person_id: int) -> dict[int, Desired]:
-    """Judge one person's attempts at one course; return the desired row per year."""
+           person_id: int, granted_years: frozenset[int] = frozenset()) -> dict[int, Desired]:
+    """Judge one person's attempts at one course; return the desired row per year.
+
+    `granted_years` are years with a manual credit: for a course without cross-year repeats, that is the
+    one credit ever (R7), so evidence in another year earns nothing.
+    """
     course = info.course
     qualifying: list[tuple[dt.datetime, str]] = []
     decisions: dict[str, tuple[evidence.AttemptEvidence, rules.CreditDecision]] = {}
@@ -146,6 +150,10 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
     desired: dict[int, Desired] = {}
     for choice in rules.choose_credits(info.terms, qualifying):
         attempt, decision = decisions[choice.ref]
+        if choice.credited and not info.terms.cross_year_repeat and granted_years - {choice.year}:
+            first = min(granted_years - {choice.year})
+            choice = rules.YearChoice(choice.moment, choice.year, False,
+                                      f"Already credited manually in {first}; this course does not allow credit again (R7).", choice.ref)
         if choice.credited:
             desired[choice.year] = Desired(
                 "credited", "evidence", course.digital_tenths, course.physical_tenths, _score_text(attempt.best_score),
@@ -207,9 +215,14 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
     for (actor_key, activity_id), attempts in grouped.items():
         by_person_course.setdefault((person_of[actor_key], activity_id), []).extend(attempts)
     wanted: dict[tuple[int, int, int], Desired] = {}
+    grants: dict[tuple[int, int], set[int]] = {}
+    for grant in session.execute(select(Override.person_id, Override.course_id, Override.year).where(
+            Override.person_id.in_(person_ids), Override.active.is_(True), Override.action == "grant")):
+        grants.setdefault((grant.person_id, grant.course_id), set()).add(grant.year)
     for (person_id, activity_id), attempts in by_person_course.items():
         info = infos[activity_id]
-        for year, desired in _judge(info, attempts, report, person_id).items():
+        granted = frozenset(grants.get((person_id, info.course.id), ()))
+        for year, desired in _judge(info, attempts, report, person_id, granted).items():
             if years is None or year in years:
                 wanted[(person_id, info.course.id, year)] = desired
     infos_by_id = {i.course.id: i for i in infos.values() if course_ids is None or i.course.id in course_ids}

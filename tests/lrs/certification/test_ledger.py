@@ -161,3 +161,15 @@ def test_ledger_manual_override_without_reason_refused(app: Flask, db: Session, 
     with app.app_context(), pytest.raises(BadRequest, match="reason"):
         ledger.manual_override(db, person=person, course=course, year=2026, action="grant", reason="", by="x",
                                completed_on=dt.date(2026, 1, 2))
+
+
+def test_ledger_manual_grant_counts_as_the_one_credit_r7(app: Flask, db: Session, course: Course, person: Person, post: Post) -> None:
+    """R7: a manual credit in 2025 for a course without repeats makes a 2026 completion earn nothing, saying why."""
+    with app.app_context():
+        ledger.manual_override(db, person=person, course=course, year=2025, action="grant", reason="Classroom run attended",
+                               by="certifier", completed_on=dt.date(2025, 6, 1))
+        db.commit()
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    credits = rows(db)
+    assert [(c.year, c.status, c.source) for c in credits] == [(2025, "credited", "manual"), (2026, "refused", "evidence")]
+    assert "Already credited manually in 2025" in credits[1].explanation
