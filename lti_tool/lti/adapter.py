@@ -102,6 +102,11 @@ class ToolCookieService(CookieService):
         """Queue a cookie for the response."""
         self.to_set[self._key(name)] = (str(value), exp)
 
+    @property
+    def secure(self) -> bool:
+        """Tell whether cookies are Secure (and so may be SameSite=None)."""
+        return self._request.is_secure()
+
     def apply(self, response: Response) -> Response:
         """Write the queued cookies to the response."""
         secure = self._request.is_secure()
@@ -414,6 +419,12 @@ class HardenedMessageLaunch(MessageLaunch[ToolRequest, DatabaseToolConf, Session
     def validate_state(self) -> HardenedMessageLaunch:
         """Consume the login's state (single use) and note whether this browser holds its cookie."""
         if not self._get_request_param("id_token"):
+            error = self._get_request_param("error")[:100]
+            if error:
+                # OIDC Core §3.2.2.6: the platform answered the authentication request with an error.
+                detail = self._get_request_param("error_description")[:300]
+                raise LaunchBadRequest(f"Your LMS refused the login ({error}{': ' + detail if detail else ''}); "
+                                       "open the activity again from the LMS, in a new window if this repeats.")
             raise LaunchBadRequest("The launch lacks its id_token; launch again from the LMS.")
         state = self._get_request_param("state")
         if not state:

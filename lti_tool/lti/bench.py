@@ -5,6 +5,8 @@
 once with launch state in the database and once in Redis (when `--redis-url` or REDIS_URL is
 given). Each round trip is what a browser does: GET /lti/login, the platform signs an id_token
 for the returned state and nonce, POST /lti/launch with the state cookie, 303 to the landing page.
+(The login asks for the top-level variant, `lti1p3_new_window=1`: in a frame the tool first answers a
+page whose script checks cookies and continues to the same URL, which costs the server nothing.)
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def round_trip(session: requests.Session, base: str, platform: LocalPlatform) ->
     """Run one login + launch like a browser; return the launch's status and its landing location."""
     login = session.get(base + "/lti/login", params={
         "iss": platform.issuer, "login_hint": "bench-user", "target_link_uri": base + "/lti/launch",
-        "client_id": platform.client_id, "lti_deployment_id": platform.deployment_id,
+        "client_id": platform.client_id, "lti_deployment_id": platform.deployment_id, "lti1p3_new_window": "1",
     }, allow_redirects=False, timeout=10)
     if login.status_code != 302:
         return login.status_code, ""

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 
 from lrs.errors import AppError
 from lti_tool.keys import get_keyring
-from lti_tool.lti import dynamic, toolconfig
+from lti_tool.lti import adapter, dynamic, toolconfig
 from lti_tool.lti import launch as launches
 from lti_tool.lti.errors import CookieBlocked, LaunchStateError
 
@@ -24,6 +24,8 @@ well_known = Blueprint("lti_well_known", __name__)
 # Platforms post to these from their own pages: no CSRF token can exist; state and nonce protect them.
 # The registration confirmation runs inside the LMS's frame, so it is protected by its own
 # unguessable single-use id instead of a session-bound CSRF token.
+NEW_WINDOW_PARAM = "lti1p3_new_window"
+PROBE_COOKIE = "lti1p3-probe"
 CSRF_EXEMPT = ("login", "launch", "launch_verify", "register_confirm")
 
 
@@ -49,8 +51,19 @@ def login() -> Any:
             platform_origin=record.auth_origin, state=answer.login.state, nonce=record.nonce,
         )
         response = Response(page, mimetype="text/html")
-    else:
+    elif request.values.get(NEW_WINDOW_PARAM):
         response = redirect(answer.redirect_url, code=302)  # type: ignore[assignment]
+    else:
+        # Check in the browser that the state cookie can be kept here (third-party cookies may be
+        # blocked in the LMS's frame) before the platform spends its one-time login hint.
+        params = {k: v for k, v in request.values.items() if k in adapter.LOGIN_PARAMS}
+        page = render_template("lti/login_cookie_check.html", redirect_url=answer.redirect_url,
+                               new_window_url=url_for("lti.login") + "?" + urlencode({**params, NEW_WINDOW_PARAM: "1"}),
+                               probe=PROBE_COOKIE)
+        response = Response(page, mimetype="text/html")
+        secure = answer.login.cookies().secure
+        response.set_cookie(PROBE_COOKIE, "1", max_age=adapter.STATE_TTL, path="/lti", secure=secure,
+                            httponly=False, samesite="None" if secure else "Lax")
     response.headers["Cache-Control"] = "no-store"
     return launches.respond_with_cookies(response, answer.login)
 
@@ -62,7 +75,7 @@ def launch() -> Any:
         outcome = launches.complete_launch()
     except CookieBlocked as err:
         _refused("launch", err)
-        query = urlencode({**err.login_params, "lti1p3_new_window": "1"})
+        query = urlencode({**err.login_params, NEW_WINDOW_PARAM: "1"})
         page = render_template("lti/new_window.html", message=err.message, url=url_for("lti.login") + "?" + query)
         return Response(page, status=err.status, mimetype="text/html")
     except AppError as err:
@@ -75,7 +88,7 @@ def launch() -> Any:
     page = render_template(
         "lti/launch_storage.html", pending_id=outcome.pending_id, state=outcome.state, nonce=outcome.nonce,
         platform_origin=outcome.auth_origin, storage_target=outcome.storage_target,
-        new_window_url=url_for("lti.login") + "?" + urlencode({**(outcome.login_params or {}), "lti1p3_new_window": "1"}),
+        new_window_url=url_for("lti.login") + "?" + urlencode({**(outcome.login_params or {}), NEW_WINDOW_PARAM: "1"}),
     )
     return Response(page, mimetype="text/html", headers={"Cache-Control": "no-store"})
 

@@ -17,6 +17,7 @@ from lrs.db import get_db
 from lti_tool.lti import registry
 from lti_tool.lti.demo import load_demo
 from tests.conftest import app_config
+from tests.lti_tool.lti.conftest import auth_redirect
 
 
 @pytest.fixture
@@ -37,14 +38,10 @@ def _run_demo_launch(client: FlaskClient, **query: str) -> str:
     login = client.get("/demo/start", query_string=query)
     assert login.status_code == 302 and "/lti/login?" in login.location
     login_page = client.get(_path(login.location))
-    if login_page.status_code == 200:  # platform storage offered: the page stores state, then goes on
+    auth_url = auth_redirect(login_page)
+    if query.get("storage") != "0":  # platform storage offered: the page stores state, then goes on
         config = re.search(r'id="lti-storage-config">(.*?)</script>', login_page.get_data(as_text=True), re.S)
-        assert config
-        auth_url = json.loads(config.group(1))["redirect"]
-        assert json.loads(config.group(1))["target"] == "_parent"
-    else:
-        assert login_page.status_code == 302
-        auth_url = login_page.location
+        assert config and json.loads(config.group(1))["target"] == "_parent"
     auth = client.get(_path(auth_url))
     assert auth.status_code == 200
     html = auth.get_data(as_text=True)

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lrs.cache import get_cache
-from tests.lti_tool.lti.conftest import INSTRUCTOR, TOOL_BASE, TestPlatform, _new_key, cache_keys
+from tests.lti_tool.lti.conftest import INSTRUCTOR, TOOL_BASE, TestPlatform, _new_key, auth_redirect, cache_keys
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -32,7 +32,7 @@ def _stored_nothing(app: Flask) -> bool:
 
 def test_login_get_redirects_to_platform_auth_with_oidc_params(lti_client: FlaskClient, platform: TestPlatform) -> None:
     """Redirect to the auth endpoint with scope, response type and mode, prompt, state and nonce (Security §5.1.1.2)."""
-    response = lti_client.get("/lti/login", query_string=platform.login_params())
+    response = lti_client.get("/lti/login", query_string=platform.login_params(lti1p3_new_window="1"))
     assert response.status_code == 302
     location = urlsplit(response.location)
     assert f"{location.scheme}://{location.netloc}{location.path}" == platform.issuer + "/auth"
@@ -49,7 +49,27 @@ def test_login_get_redirects_to_platform_auth_with_oidc_params(lti_client: Flask
 def test_login_post_is_accepted(lti_client: FlaskClient, platform: TestPlatform) -> None:
     """Accept the login initiation as a form POST as well as a GET (Security §5.1.1.1)."""
     response = lti_client.post("/lti/login", data=platform.login_params())
-    assert response.status_code == 302 and response.location.startswith(platform.issuer + "/auth")
+    assert auth_redirect(response).startswith(platform.issuer + "/auth")
+
+
+def test_login_in_frame_checks_cookies_before_platform_spends_hint(lti_client: FlaskClient, platform: TestPlatform) -> None:
+    """Check that the frame keeps cookies before going to the platform, offering a new window otherwise."""
+    response = lti_client.get("/lti/login", query_string=platform.login_params())
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert auth_redirect(response).startswith(platform.issuer + "/auth?")
+    assert "lti1p3_new_window=1" in html and 'target="_blank"' in html and "lti_message_hint=rl-1" in html
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(c.startswith("lti1p3-probe=1") and "HttpOnly" not in c for c in cookies)
+    assert any(c.startswith("lti1p3-") and not c.startswith("lti1p3-probe") and "HttpOnly" in c for c in cookies)
+
+
+def test_launch_post_platform_error_is_explained(lti_client: FlaskClient, platform: TestPlatform) -> None:
+    """Explain an authentication error the platform posts back instead of an id_token (OIDC Core §3.2.2.6)."""
+    state, _ = platform.login(lti_client)
+    response = lti_client.post("/lti/launch", data={"error": "invalid_request", "state": state},
+                               headers={"Accept": "application/json"})
+    assert response.status_code == 400 and "invalid_request" in response.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize(("change", "status", "needle"), [

@@ -88,7 +88,7 @@ def https_app(database_url: str, tmp_path: Path, platform: TestPlatform) -> Iter
 def test_login_over_https_sets_samesite_none_secure_cookie(https_app: Flask, platform: TestPlatform) -> None:
     """Set the state cookie SameSite=None; Secure over https, so the platform's cross-site form post carries it."""
     response = https_app.test_client().get("/lti/login", query_string=platform.login_params(
-        target_link_uri="https://lb.test/lti/launch"))
+        target_link_uri="https://lb.test/lti/launch", lti1p3_new_window="1"))
     assert response.status_code == 302
     cookie = response.headers["Set-Cookie"]
     assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,8 +24,11 @@ def _launch_many(base: str, platform: TestPlatform, count: int) -> list[tuple[st
         browser = requests.Session()
         login = browser.get(base + "/lti/login", params=platform.login_params(target_link_uri=base + "/lti/launch"),
                             allow_redirects=False, timeout=10)
-        assert login.status_code == 302, login.text
-        query = parse_qs(urlsplit(login.headers["Location"]).query)
+        assert login.status_code == 200, login.text
+        assert "lti1p3-probe" in login.cookies
+        config = re.search(r'id="lti-login-config">(.*?)</script>', login.text, re.S)
+        assert config
+        query = parse_qs(urlsplit(json.loads(config.group(1))["redirect"]).query)
         token = platform.sign({**platform.claims(query["nonce"][0]),
                                "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": base + "/lti/launch"})
         launch = browser.post(base + "/lti/launch", data={"id_token": token, "state": query["state"][0]},
