@@ -93,6 +93,24 @@ def dashboard() -> Any:
                            warning_days=days)
 
 
+@bp.route("/courses")
+@staff_required(Role.CURATOR)
+def courses() -> Any:
+    """List and search courses in every status, to find one to edit."""
+    args = request.args.to_dict()
+    status = args.pop("status", "")
+    statuses = [Status(status)] if status in {s.value for s in Status} else list(Status)
+    error = None
+    try:
+        query = service.parse_query(args, strict=False)
+    except AppError as err:
+        error, query = err.message, service.CourseQuery()
+    query.per_page = 50
+    page = service.find_courses(get_session(), query, statuses)
+    return render_template("catalog/manage/courses.html", page=page, query=query, status=status, error=error,
+                           statuses=list(Status))
+
+
 @bp.route("/codes")
 @staff_required(Role.CURATOR)
 def codes() -> Any:

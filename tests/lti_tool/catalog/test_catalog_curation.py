@@ -199,3 +199,17 @@ def test_curation_dashboard_get_flags_dead_links_licences_and_pass_marks(
 def test_staff_home_get_links_the_curation_area(curator: FlaskClient) -> None:
     """The staff landing page links curators to the zone's curation dashboard."""
     assert "/catalog/manage" in curator.get("/staff/").get_data(as_text=True)
+
+
+def test_curation_courses_get_lists_every_status_with_search(curator: FlaskClient,
+                                                             add_course: Callable[..., str]) -> None:
+    """B3: curators find any course, in any status, by search and status filter."""
+    add_course(Status.DRAFT, code="D-1", title_zh="草稿甲課")
+    add_course(Status.PUBLISHED, code="P-1", title_zh="上架甲課")
+    add_course(Status.RETIRED, code="R-1", title_zh="下架乙課")
+    listing = curator.get("/catalog/manage/courses?q=甲課").get_data(as_text=True)
+    assert "D-1" in listing and "P-1" in listing and "R-1" not in listing
+    retired = curator.get("/catalog/manage/courses?status=retired").get_data(as_text=True)
+    assert "R-1" in retired and "D-1" not in retired
+    public = curator.get("/catalog/P-1").get_data(as_text=True)
+    assert 'href="/catalog/manage/P-1"' in public
