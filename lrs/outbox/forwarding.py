@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import orjson
 import requests
 from flask import Flask
 from sqlalchemy.orm import Session
 
 from lrs.app import get_settings
+from lrs.db import get_db
 from lrs.outbox.core import RetryLater, Undeliverable, enqueue
 from lrs.storage.hooks import StoredHook
 
@@ -79,6 +81,15 @@ class ForwardConfig:
         return True
 
 
+def attachment_metadata(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return a statement's attachment objects, those of a SubStatement object included (Data 2.4.11)."""
+    found = [item for item in statement.get("attachments") or [] if isinstance(item, dict)]
+    target = statement.get("object") or {}
+    if isinstance(target, dict) and target.get("objectType") == "SubStatement":
+        found += [item for item in target.get("attachments") or [] if isinstance(item, dict)]
+    return found
+
+
 def make_stored_hook(config: ForwardConfig) -> StoredHook:
     """Return the hook that enqueues accepted statements for forwarding, in the storing transaction."""
 
@@ -117,6 +128,7 @@ class Target:
 
     def __init__(self, app: Flask, config: ForwardConfig) -> None:
         settings = get_settings(app)
+        self.app = app
         self.config = config
         self.timeout = settings.outbound_timeout_seconds
         self.max_bytes = settings.outbound_max_bytes
@@ -125,22 +137,44 @@ class Target:
         self.headers = {
             "Authorization": f"Basic {token}",
             "X-Experience-API-Version": config.version,
-            "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
         }
 
     def send(self, method: str, url: str, body: Any) -> int:
-        """Send JSON and return the status; raise RetryLater when the target cannot be reached."""
+        """Send statements (with their attachments' data) and return the status; RetryLater if unreachable."""
         check_target(url, self.allow_private)
+        content, content_type = self.encode(body)
         try:
             with requests.request(
-                method, url, json=body, headers=self.headers, timeout=self.timeout, allow_redirects=False, stream=True
+                method, url, data=content, headers={**self.headers, "Content-Type": content_type},
+                timeout=self.timeout, allow_redirects=False, stream=True,
             ) as response:
                 # Read a bounded amount only: we need the status, not the answer.
                 next(response.iter_content(min(self.max_bytes, 65536)), b"")
                 return response.status_code
         except requests.RequestException as err:
             raise RetryLater(f"the forwarding target did not answer: {type(err).__name__}") from None
+
+    def encode(self, body: Any) -> tuple[bytes, str]:
+        """Encode statements as JSON, or as multipart/mixed when attachments travel with them (Communication 1.5.2)."""
+        json_body = orjson.dumps(body)
+        statements = body if isinstance(body, list) else [body]
+        wanted = {
+            str(item["sha2"]).lower()
+            for statement in statements
+            for item in attachment_metadata(statement)
+            if item.get("sha2") and not item.get("fileUrl")
+        }
+        if not wanted:
+            return json_body, "application/json"
+        from lrs.storage.statements import get_attachments
+        from lrs.xapi.attachments import build_multipart
+
+        with get_db(self.app).session() as session:
+            found = get_attachments(session, wanted)
+        if wanted - set(found):
+            raise Undeliverable(f"attachment data {sorted(wanted - set(found))[0]} is not stored here, so it cannot be forwarded")
+        return build_multipart(json_body, [found[sha2] for sha2 in sorted(found)])
 
     def deliver(self, statements: list[dict[str, Any]]) -> None:
         """POST the batch; on a refusal of a batch, resend its statements one by one with PUT."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -205,3 +206,39 @@ def test_forwarding_refuses_loopback_unless_allowed() -> None:
     with pytest.raises(core.Undeliverable, match="ALLOW_PRIVATE_OUTBOUND"):
         check_target("http://127.0.0.1:9/xapi/statements", allow_private=False)
     check_target("http://127.0.0.1:9/xapi/statements", allow_private=True)
+
+
+def test_forwarding_carries_attachment_data(database_url: str, tmp_path: Path, target: tuple[LiveServer, Flask]) -> None:
+    """Send attachments without fileUrl as multipart/mixed parts, so the target stores them too (Communication 1.5.2)."""
+    import hashlib
+
+    from lrs.xapi.attachments import AttachmentData, build_multipart
+
+    server, target_app = target
+    target_headers = _credential(target_app)
+    source = _source(database_url, tmp_path, server, target_headers)
+    try:
+        data = "結業證書 certificate".encode()
+        sha2 = hashlib.sha256(data).hexdigest()
+        statement = _statement()
+        statement["attachments"] = [{
+            "usageType": "http://example.com/attachment-usage/certificate",
+            "display": {"en-US": "Certificate"},
+            "contentType": "text/plain",
+            "length": len(data),
+            "sha2": sha2,
+        }]
+        body, content_type = build_multipart(json.dumps([statement]).encode(), [AttachmentData(sha2, "text/plain", data)])
+        posted = source.test_client().post(
+            "/xapi/statements", data=body, headers={**_credential(source), "Content-Type": content_type}
+        )
+        assert posted.status_code == 200, posted.get_data(as_text=True)
+        assert core.deliver_until_idle(source).delivered == 1
+        fetched = requests.get(
+            f"{server.url}/xapi/statements?statementId={statement['id']}&attachments=true", headers=target_headers, timeout=10
+        )
+        assert fetched.status_code == 200
+        assert fetched.headers["Content-Type"].startswith("multipart/mixed")
+        assert data in fetched.content
+    finally:
+        get_db(source).dispose()
