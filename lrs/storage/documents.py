@@ -90,7 +90,8 @@ def list_ids(session: Session, scope: Scope, since: dt.datetime | None) -> tuple
         query = query.where(Document.updated > since)
     rows = session.execute(query.order_by(Document.updated, Document.id)).all()
     latest = max((row.updated for row in rows), default=None)
-    return [row.document_id for row in rows], latest
+    # Without a registration the listing spans registrations, where one stateId may recur: list it once.
+    return list(dict.fromkeys(row.document_id for row in rows)), latest
 
 
 def latest_update(session: Session, scope: Scope) -> dt.datetime | None:

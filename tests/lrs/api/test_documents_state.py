@@ -308,3 +308,13 @@ def test_state_takes_identified_group_as_agent(xclient: FlaskClient, headers: di
     assert xclient.put(url(STATE_URL, params), json={"g": 1}, headers=headers).status_code == 204
     by_identifier = {**params, "agent": {"objectType": "Group", "mbox": "mailto:cohort@example.com"}}
     assert xclient.get(url(STATE_URL, by_identifier), headers=headers).get_json() == {"g": 1}
+
+
+def test_state_get_ids_across_registrations_lists_each_id_once(xclient: FlaskClient, headers: dict[str, str]) -> None:
+    """List a stateId once when several registrations hold it and none is given (Communication 2.3.s4)."""
+    activity = f"http://example.com/activities/{uuid.uuid4()}"
+    for registration in (None, str(uuid.uuid4()), str(uuid.uuid4())):
+        params = state_params(activityId=activity, stateId="bookmark", registration=registration)
+        assert xclient.put(url(STATE_URL, params), json={"r": registration}, headers=headers).status_code == 204
+    context = _without(state_params(activityId=activity), "stateId")
+    assert xclient.get(url(STATE_URL, context), headers=headers).get_json() == ["bookmark"]
