@@ -75,8 +75,10 @@ class StatementKey(Base):
 
     kind: Mapped[str] = mapped_column(String(1), primary_key=True)
     value: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    # No separate index on statement_pk: a statement's keys are recomputed from its body when a
+    # StatementRef needs them, which keeps every insert to one B-tree entry per key.
     statement_pk: Mapped[int] = mapped_column(
-        PrimaryKey, ForeignKey("lrs_statement.pk", ondelete="CASCADE"), primary_key=True, index=True
+        PrimaryKey, ForeignKey("lrs_statement.pk", ondelete="CASCADE"), primary_key=True
     )
 
     # On SQLite the primary key is the table itself (no rowid B-tree to maintain beside it).

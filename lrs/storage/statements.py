@@ -119,7 +119,9 @@ def store_batch(
     # every one inherits their filter keys (Communication 2.1.3 StatementRef filter conditions).
     referrers = (
         session.execute(
-            select(Statement.pk, Statement.object_ref_id, Statement.verb_id).where(Statement.object_ref_id.in_(given_new))
+            select(Statement.pk, Statement.statement_id, Statement.object_ref_id, Statement.verb_id).where(
+                Statement.object_ref_id.in_(given_new)
+            )
         ).all()
         if given_new
         else []
@@ -154,14 +156,16 @@ def store_batch(
         values["pk"] = pks[values["statement_id"]] = base + offset
     connection = session.connection()
     connection.execute(insert(STATEMENT_TABLE), rows)
-    _inherit_target_keys(session, new, keys, pks)
+    _inherit_target_keys(session, new, keys)
     key_rows = [
         {"kind": kind, "value": value, "statement_pk": pks[stmt["id"].lower()]}
         for stmt, key in zip(new, keys, strict=True)
         for kind, value in key.keys
     ]
     connection.execute(insert(KEY_TABLE), key_rows)
-    _propagate_to_referrers(session, pks, [(row.pk, row.object_ref_id) for row in referrers])
+    if referrers:
+        new_keys = {stmt["id"].lower(): key.keys for stmt, key in zip(new, keys, strict=True)}
+        _propagate_to_referrers(session, new_keys, [(row.pk, row.statement_id, row.object_ref_id) for row in referrers])
     targets = [key.voiding_target for key in keys if key.voiding_target]
     if targets:
         session.execute(
@@ -190,49 +194,67 @@ def _check_voiding(session: Session, new: Sequence[dict[str, Any]], keys: Sequen
             raise BadRequest(f"Statement {voider} voids {target}, which is itself a voiding statement and cannot be voided.")
 
 
-def _inherit_target_keys(
-    session: Session, new: Sequence[dict[str, Any]], keys: Sequence[xs.StatementKeys], pks: dict[str, int]
-) -> None:
+def _stored_keys(session: Session, ids: set[str], depth: int = 0) -> dict[str, set[tuple[str, str]]]:
+    """Recompute the filter keys of stored statements from their bodies, following StatementRefs."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    targets: dict[str, str] = {}
+    for row in session.execute(select(Statement.statement_id, Statement.body).where(Statement.statement_id.in_(ids))):
+        keys = xs.statement_keys(orjson.loads(row.body))
+        found[row.statement_id] = set(keys.keys)
+        if keys.object_ref_id:
+            targets[row.statement_id] = keys.object_ref_id
+    if targets and depth < _MAX_REF_DEPTH:
+        inner = _stored_keys(session, set(targets.values()), depth + 1)
+        for ident, target in targets.items():
+            found[ident] |= inner.get(target, set())
+    return found
+
+
+# How far a chain of StatementRefs is followed for filter inheritance.
+_MAX_REF_DEPTH = 8
+
+
+def _inherit_target_keys(session: Session, new: Sequence[dict[str, Any]], keys: Sequence[xs.StatementKeys]) -> None:
     """Give each StatementRef statement its target's filter keys (Communication 2.1.3)."""
     by_id = {stmt["id"].lower(): key for stmt, key in zip(new, keys, strict=True)}
     wanted = {key.object_ref_id for key in keys if key.object_ref_id}
     if not wanted:
         return
-    stored: dict[str, set[tuple[str, str]]] = {}
     missing = wanted - by_id.keys()
-    if missing:
+    stored = _stored_keys(session, missing) if missing else {}
+    # Targets inside the batch may themselves target others: resolve a few rounds.
+    for _ in range(_MAX_REF_DEPTH):
+        changed = False
+        for key in keys:
+            ref = key.object_ref_id
+            if ref is None:
+                continue
+            inherited = by_id[ref].keys if ref in by_id else stored.get(ref, set())
+            if not inherited <= key.keys:
+                key.keys |= inherited
+                changed = True
+        if not changed:
+            break
+
+
+def _propagate_to_referrers(
+    session: Session, new_keys: dict[str, set[tuple[str, str]]], referrers: Sequence[tuple[int, str, str]]
+) -> None:
+    """Give statements stored earlier that target the new ones (and their own referrers) the new keys."""
+    level = [(pk, statement_id, new_keys[target]) for pk, statement_id, target in referrers if target in new_keys]
+    copies: list[dict[str, Any]] = []
+    for _ in range(_MAX_REF_DEPTH):
+        if not level:
+            break
+        for pk, _statement_id, keys in level:
+            copies.extend({"kind": kind, "value": value, "statement_pk": pk} for kind, value in keys)
+        inherited = {statement_id: keys for _pk, statement_id, keys in level}
         rows = session.execute(
-            select(Statement.statement_id, StatementKey.kind, StatementKey.value)
-            .join(StatementKey, StatementKey.statement_pk == Statement.pk)
-            .where(Statement.statement_id.in_(missing))
-        )
-        for row in rows:
-            stored.setdefault(row.statement_id, set()).add((row.kind, row.value))
-    for key in keys:
-        ref = key.object_ref_id
-        if ref is None:
-            continue
-        inherited = by_id[ref].keys if ref in by_id else stored.get(ref, set())
-        key.keys |= inherited
-
-
-def _propagate_to_referrers(session: Session, pks: dict[str, int], referrers: Sequence[tuple[int, str]]) -> None:
-    """Give statements stored earlier that target the new statements the new statements' keys."""
-    if not referrers:
-        return
-    targets: dict[int, list[int]] = {}
-    for referrer_pk, target_id in referrers:
-        targets.setdefault(pks[target_id], []).append(referrer_pk)
-    rows = session.execute(
-        select(StatementKey.statement_pk, StatementKey.kind, StatementKey.value).where(
-            StatementKey.statement_pk.in_(list(targets))
-        )
-    )
-    copies = [
-        {"kind": row.kind, "value": row.value, "statement_pk": referrer}
-        for row in rows
-        for referrer in targets[row.statement_pk]
-    ]
+            select(Statement.pk, Statement.statement_id, Statement.object_ref_id).where(
+                Statement.object_ref_id.in_(list(inherited))
+            )
+        ).all()
+        level = [(row.pk, row.statement_id, inherited[row.object_ref_id]) for row in rows]
     _insert_ignore(session, StatementKey, copies)
 
 

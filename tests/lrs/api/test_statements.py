@@ -623,3 +623,16 @@ def test_statements_get_since_until_include_whole_batches(xapi: XapiClient) -> N
     assert xapi.ids({"since": stored}) == later
     assert xapi.ids({"until": "2001-01-01T00:00:00Z"}) == []
     assert set(xapi.ids({"since": "2001-01-01T00:00:00Z", "verb": COMPLETED})) == {*batch, *later}
+
+
+@pytest.mark.parametrize("target_first", [True, False])
+def test_statements_get_statement_ref_chain_matches_recursively(xapi: XapiClient, target_first: bool) -> None:
+    """Apply the StatementRef rule recursively: a targets b targets c (Communication 2.1.3 Filter Conditions)."""
+    c_id, b_id = new_id(), new_id()
+    rare = "http://example.com/verbs/chain-" + new_id()
+    c = statement(id=c_id, verb={"id": rare})
+    b = statement(id=b_id, object={"objectType": "StatementRef", "id": c_id})
+    a = statement(object={"objectType": "StatementRef", "id": b_id})
+    order = [c, b, a] if target_first else [a, b, c]
+    ids = [xapi.store(item)[0] for item in order]
+    assert set(xapi.ids({"verb": rare})) == set(ids)
