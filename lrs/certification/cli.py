@@ -56,6 +56,35 @@ def export_command(year: int, agency: str | None, out_dir: Path | None, with_jso
         click.echo(f"wrote {path}")
 
 
+@certification_group.command("check-file")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def check_file_command(paths: tuple[Path, ...]) -> None:
+    """Check portal or 環教 upload files (or zips of them) against the format; exit 1 when any problem is found."""
+    import zipfile
+
+    from lrs.certification import exports
+
+    with get_db().session() as session:
+        table = codes.code_table(session)
+    failed = False
+    for path in paths:
+        members = []
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                members = [(f"{path.name}:{name}", archive.read(name)) for name in archive.namelist()]
+        else:
+            members = [(path.name, path.read_bytes())]
+        for name, data in members:
+            problems = exports.check_file(data, table, allow_passport=settings.allow_passport(current_app))
+            click.echo(f"{name}: {'ok' if not problems else str(len(problems)) + ' problems'}")
+            for problem in problems[:50]:
+                click.echo(f"  {problem}")
+            failed = failed or bool(problems)
+    if failed:
+        raise SystemExit(1)
+
+
 @certification_group.command("recompute")
 @click.option("--year", type=int, multiple=True, help="Year(s) to recompute; omit for every year.")
 @click.option("--agency", default=None, help="Only this agency's people.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import re
 import zipfile
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -421,3 +422,58 @@ def credit_json(credit: ExportCredit, *, include_id: bool, mask_id: Callable[[st
             for r in rows
         ],
     }
+
+
+def check_file(data: bytes, codes: Container[str], *, allow_passport: bool = True) -> list[str]:
+    """Check an upload file (portal or 環教) against §2.1/§2.5 and return every problem found; empty when it is fine."""
+    problems: list[str] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        problems.append("The file starts with a UTF-8 byte-order mark; the portal expects Big5 without one.")
+        data = data[3:]
+    try:
+        text = data.decode("big5")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp950")
+        except UnicodeDecodeError as err:
+            return [f"The file is not Big5 (byte {err.start} cannot be decoded)."]
+    if "\r" in text:
+        problems.append("Lines end in CR LF; the exporters write LF only.")
+    lines = text.split("\n")
+    header = lines[0]
+    if header not in (PORTAL_HEADER, ENV_HEADER):
+        return [*problems, "The first line is not the 25-column portal header nor the 18-column 環教 header, verbatim."]
+    portal = header == PORTAL_HEADER
+    rows = parse_portal_file(data)[1:]
+    if len(rows) > MAX_ROWS_PER_FILE:
+        problems.append(f"{len(rows)} data rows; at most {MAX_ROWS_PER_FILE} a file.")
+    width = 25 if portal else 18
+    id_col, code_col = (0, 8) if portal else (2, 7)
+    hours_cols = (18, 19) if portal else (15, 16)
+    nature_col = 17 if portal else 14
+    total_col = 11 if portal else 13
+    date_cols = (2, 4, 21, 23) if portal else (4, 12)
+    date_re = re.compile(r"^\d{3}-\d{2}-\d{2}$")
+    for number, row in enumerate(rows, start=2):
+        if len(row) != width:
+            problems.append(f"Line {number}: {len(row)} fields instead of {width}.")
+            continue
+        id_problem = _id_problem(row[id_col], allow_passport)
+        if id_problem:
+            problems.append(f"Line {number}: {id_problem}")
+        if row[code_col] not in codes:
+            problems.append(f"Line {number}: category code {row[code_col]!r} is not in the code list.")
+        for col in date_cols:
+            if not date_re.match(row[col]):
+                problems.append(f"Line {number}: field {col + 1} ({row[col]!r}) is not an ROC date YYY-MM-DD.")
+        try:
+            digital, physical, total = Decimal(row[hours_cols[0]] or "0"), Decimal(row[hours_cols[1]] or "0"), Decimal(row[total_col])
+            if total != digital + physical:
+                problems.append(f"Line {number}: total hours {row[total_col]} are not digital + physical hours.")
+            if row[nature_col] != str(int(learning_nature(digital, physical))):
+                problems.append(f"Line {number}: 學習性質 {row[nature_col]} does not match the hours.")
+        except (ArithmeticError, RuleError):
+            problems.append(f"Line {number}: hours are missing, not numbers, or all zero.")
+        if portal and (row[7] != DEGREE_NONE or row[12] != UNIT_HOURS):
+            problems.append(f"Line {number}: 學位學分 must be 6 and 訓練總數單位 1 for hour certificates.")
+    return problems

@@ -173,3 +173,9 @@ def claim_actor(session: Session, vault: idno.IdVault, *, home_page: str, accoun
                                  allow_passport=allow_passport, by=by or source)
     link_actor(session, person, home_page, account_name, source=source, by=by or source)
     return person
+
+
+def person_for_actor(session: Session, home_page: str, account_name: str) -> Person | None:
+    """Return the person an LMS account is mapped to (for the learner's own hours page), or None."""
+    link = session.scalar(select(ActorLink).where(ActorLink.actor_key == actor_key_for(home_page, account_name)))
+    return None if link is None else session.get(Person, link.person_id)

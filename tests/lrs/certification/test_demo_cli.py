@@ -115,3 +115,16 @@ def test_certification_export_command_zips_several_files(app: Flask, db: Session
             rows = exports.parse_portal_file(archive.read(name))
             assert 2 <= len(rows) <= 3
             assert rows[0] == (exports.ENV_HEADER if name.startswith("env") else HEADER).split(",")
+
+
+def test_certification_check_file_command(app: Flask, course: Course, person: Person, post: Any, tmp_path: Path) -> None:
+    """§2.1: `certification check-file` passes the file we export and fails a tampered one with the reason."""
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    runner = app.test_cli_runner()
+    assert runner.invoke(certification_group, args=["export", "--year", "2026", "--out", str(tmp_path)]).exit_code == 0
+    (csv_path,) = tmp_path.glob("*_(1~1).csv")
+    ok = runner.invoke(certification_group, args=["check-file", str(csv_path)])
+    assert ok.exit_code == 0 and ": ok" in ok.output
+    csv_path.write_bytes(csv_path.read_bytes().replace(b'"202"', b'"999"'))
+    bad = runner.invoke(certification_group, args=["check-file", str(csv_path)])
+    assert bad.exit_code == 1 and "category code '999'" in bad.output

@@ -158,3 +158,17 @@ def test_credit_json_masks_id_unless_asked() -> None:
     data = exports.credit_json(credit(), include_id=False)
     assert data["id"] == "A12****789" and data["rows"][0]["learning_nature"] == 1
     assert exports.credit_json(credit(), include_id=True)["id"] == "A123456789"
+
+
+def test_check_file_accepts_our_files_and_names_problems() -> None:
+    """§2.1: files we write pass the checker; a BOM, CR LF, a bad code or a wrong 學習性質 are each named."""
+    result = exports.build_exports([credit(), credit(ref="c2", primary_code="337", summary="環境")], CODES, export_day=DAY)
+    for _name, data in result.files:
+        assert exports.check_file(data, CODES) == []
+    data = result.files[0][1]
+    assert any("byte-order mark" in p for p in exports.check_file(b"\xef\xbb\xbf" + data, CODES))
+    assert any("CR LF" in p for p in exports.check_file(data.replace(b"\n", b"\r\n"), CODES))
+    assert any("category code '999'" in p for p in exports.check_file(data.replace(b'"202"', b'"999"'), CODES))
+    broken = data.replace(b'"1","20","0","INT', b'"2","20","0","INT')
+    assert any("學習性質 2" in p for p in exports.check_file(broken, CODES))
+    assert exports.check_file("not a header\n".encode("big5"), CODES)
