@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -263,3 +263,51 @@ def history(session: Session, course: Course) -> list[dict[str, Any]]:
     return [{"version": h.version, "at": h.at.isoformat(), "by": h.by, "reason": h.reason,
              "before": json.loads(h.before) if h.before else None, "after": json.loads(h.after)} for h in rows]
 
+
+
+def sync_from_catalog(
+    session: Session,
+    codes: Mapping[str, Any],
+    *,
+    course_code: str,
+    title_zh: str,
+    title_en: str,
+    summary: str,
+    digital_tenths: int,
+    physical_tenths: int,
+    segments: Sequence[tuple[str, int]],
+    has_test: bool,
+    pass_mark: int | None,
+    survey_required: bool,
+    cross_year_repeat: bool,
+    class_start: dt.date | None,
+    class_end: dt.date | None,
+    effort_tenths: int | None,
+    active: bool,
+    base_url: str,
+    by: str = "catalog",
+) -> Course:
+    """Create or update the entry of a catalog course (the catalog calls this on publish, edit and retire).
+
+    The catalog lists every hour under a code (`segments`, tenths, summing to the hours); the first code
+    becomes the main code keeping the remainder (R10), the others become segments, taking digital hours
+    first. Without a class period the calendar year of today (Taipei) is used; staff can change it.
+    """
+    if not segments:
+        raise BadRequest(f"Catalog course {course_code} has no category code; give it at least one (code:hours).")
+    today = dt.datetime.now(TAIPEI).date()
+    digital_left = digital_tenths
+    extra = []
+    for code, seg_tenths in segments[1:]:
+        from_digital = min(seg_tenths, max(digital_left, 0))
+        digital_left -= from_digital
+        extra.append(Segment(code, hours(from_digital), hours(seg_tenths - from_digital)))
+    data = CourseInput(
+        course_code=course_code, title=title_zh or title_en, title_en=title_en, summary=summary[:500],
+        primary_code=segments[0][0], digital=hours(digital_tenths), physical=hours(physical_tenths),
+        class_start=class_start or dt.date(today.year, 1, 1), class_end=class_end or dt.date(today.year, 12, 31),
+        has_test=has_test, pass_mark=None if pass_mark is None or not has_test else Decimal(pass_mark),
+        survey_required=survey_required, cross_year_repeat=cross_year_repeat,
+        provider_effort=None if effort_tenths is None else hours(effort_tenths), active=active, segments=extra,
+    )
+    return save_course(session, data, codes, by=by, reason="synchronised from the catalog", base_url=base_url)

@@ -121,3 +121,17 @@ def test_evidence_duration_seconds_refuses_unusable(text: str) -> None:
 def test_evidence_score_percent(score: object, percent: Decimal | None) -> None:
     """R4: scores normalise to 0-100 from raw/min/max (exact) or scaled; 0.6 scaled is exactly 60."""
     assert evidence.score_percent(score) == percent
+
+
+def test_registry_sync_from_catalog_splits_codes_and_refuses_bad_hours(app: Flask, db: Session) -> None:
+    """D1 / R10 / R13: a catalog course split 268:4; 14:4 becomes main code 268 with a 14 segment; bad hours are refused."""
+    args = dict(course_code="WB-F4D", title_zh="發展融資", title_en="Financing for Development", summary="",
+                digital_tenths=80, physical_tenths=0, segments=[("268", 40), ("14", 40)], has_test=True, pass_mark=60,
+                survey_required=True, cross_year_repeat=False, class_start=None, class_end=None, effort_tenths=None,
+                active=True, base_url=BASE)
+    course = registry.sync_from_catalog(db, codes.code_table(db), **args)  # type: ignore[arg-type]
+    snap = registry.course_snapshot(course)
+    assert snap["primary_code"] == "268" and snap["segments"] == [{"code": "14", "name": "", "digital": "4", "physical": "0"}]
+    assert snap["activity_id"] == f"{BASE}/catalog/courses/WB-F4D"
+    with pytest.raises(BadRequest, match="exceed the provider"):
+        registry.sync_from_catalog(db, codes.code_table(db), **{**args, "course_code": "X", "effort_tenths": 60})  # type: ignore[arg-type]
