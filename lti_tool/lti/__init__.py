@@ -31,4 +31,6 @@ def init_app(app: Flask) -> None:
     if get_settings(app).demo_mode:
         from lti_tool.lti import demo_platform
 
+        # The tool's page posts deep-linking responses here; the JWT's signature protects it.
+        csrf.exempt(f"{demo_platform.__name__}.deep_link_return")
         app.register_blueprint(demo_platform.bp)

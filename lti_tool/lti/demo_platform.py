@@ -25,9 +25,10 @@ from flask_babel import get_locale
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from lrs.app import get_settings
+from lrs.cache import get_cache
 from lrs.db import get_db
 from lrs.errors import BadRequest
-from lti_tool.keys import public_jwk
+from lti_tool.keys import get_keyring, public_jwk
 from lti_tool.lti import registry
 from lti_tool.lti.claims import CATALOG_COURSE_PARAM, DEEP_LINKING_REQUEST, RESOURCE_LINK_REQUEST
 from lti_tool.lti.models import RegistrationSource, RegistrationStatus
@@ -98,7 +99,7 @@ def home() -> str:
     """Show the demo LMS: pick a role and launch the tool in a frame."""
     ensure_registered(current_app)
     tool_origin = "{0.scheme}://{0.netloc}".format(urlsplit(get_settings(current_app).public_base_url))
-    return render_template("lti/demo.html", people=PEOPLE, tool_origin=tool_origin)
+    return render_template("lti/demo.html", people=PEOPLE, tool_origin=tool_origin, links=demo_links())
 
 
 @bp.route("/start")
@@ -109,9 +110,10 @@ def start() -> Any:
     if role not in ROLES:
         raise BadRequest("Choose the role learner or instructor.")
     message = DEEP_LINKING_REQUEST if request.args.get("message") == "deep_linking" else RESOURCE_LINK_REQUEST
+    link = next((item for item in demo_links() if item["id"] == request.args.get("link")), None)
     hint = _hints().dumps({
         "role": role, "message": message, "name": (request.args.get("name") or PEOPLE[role])[:100],
-        "course": (request.args.get("course") or "")[:100],
+        "course": (request.args.get("course") or "")[:100], "link": link,
         "locale": request.args.get("locale") or str(get_locale() or "zh_Hant_TW"),
     })
     base = get_settings(current_app).public_base_url
@@ -146,6 +148,13 @@ def _claims(hint: dict[str, Any], nonce: str, redirect_uri: str) -> dict[str, An
         "https://purl.imsglobal.org/spec/lti/claim/custom": (
             {CATALOG_COURSE_PARAM: hint["course"]} if hint["course"] else {}),
     }
+    link = hint.get("link")
+    if link and hint["message"] == RESOURCE_LINK_REQUEST:
+        # A link added by deep linking: launch it with the custom parameters the tool chose (DL 2.0 §3.3).
+        claims["https://purl.imsglobal.org/spec/lti/claim/custom"] = link["custom"]
+        claims["https://purl.imsglobal.org/spec/lti/claim/target_link_uri"] = link["url"] or redirect_uri
+        claims["https://purl.imsglobal.org/spec/lti/claim/resource_link"] = {"id": link["id"], "title": link["title"]}
+        return claims
     if hint["message"] == DEEP_LINKING_REQUEST:
         claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
             "deep_link_return_url": issuer() + "/deep-link-return", "accept_types": ["ltiResourceLink"],
@@ -182,13 +191,41 @@ def demo_jwks() -> Any:
     return jwks(current_app)
 
 
-@bp.route("/deep-link-return", methods=["GET", "POST"])
-def deep_link_return() -> str:
-    """Show what a deep-linking response returned (Deep Linking 2.0 §4.5), unverified, for demonstration."""
-    raw = request.values.get("JWT", "")
-    try:
-        items = jwt.decode(raw, options={"verify_signature": False}) if raw else {}
-    except jwt.InvalidTokenError:
-        items = {}
-    return render_template("lti/demo_returned.html", returned=json.dumps(items, ensure_ascii=False, indent=2))
+LINKS_KEY = "demo:lti-links"
+LINKS_TTL = 30 * 24 * 3600
+DEEP_LINKING_CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
 
+
+def demo_links() -> list[dict[str, Any]]:
+    """Return the resource links course staff added to the demo course by deep linking."""
+    raw = get_cache().get(LINKS_KEY)
+    links = json.loads(raw) if raw else []
+    return links if isinstance(links, list) else []
+
+
+@bp.route("/deep-link-return", methods=["POST"])
+def deep_link_return() -> Any:
+    """Receive a Deep Linking response (Deep Linking 2.0 §4.5): verify it and add its links to the demo course."""
+    raw = request.form.get("JWT", "")
+    keys = {key["kid"]: key for key in get_keyring().jwks()["keys"]}
+    try:
+        kid = jwt.get_unverified_header(raw).get("kid", "")
+        if kid not in keys:
+            raise jwt.InvalidTokenError("unknown kid")
+        claims = jwt.decode(raw, jwt.PyJWK(keys[kid]).key, algorithms=["RS256"], audience=issuer(),
+                            issuer=CLIENT_ID, leeway=60, options={"require": ["exp", "iat", "nonce"]})
+    except jwt.InvalidTokenError as err:
+        raise BadRequest(f"The deep-linking response does not verify with the tool's keys ({type(err).__name__}).") from None
+    items = claims.get(DEEP_LINKING_CONTENT_ITEMS) or []
+    links = demo_links()
+    added = 0
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("type") != "ltiResourceLink":
+            continue
+        raw_custom = item.get("custom")
+        custom: dict[str, Any] = raw_custom if isinstance(raw_custom, dict) else {}
+        links.append({"id": f"demo-link-{len(links) + 1}", "title": str(item.get("title") or "")[:200],
+                      "url": str(item.get("url") or ""), "custom": {str(k): str(v) for k, v in custom.items()}})
+        added += 1
+    get_cache().set(LINKS_KEY, json.dumps(links[-50:], ensure_ascii=False), LINKS_TTL)
+    return render_template("lti/demo_returned.html", added=added, links=links[-50:])

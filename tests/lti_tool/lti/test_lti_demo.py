@@ -97,3 +97,38 @@ def test_demo_absent_without_demo_mode(client: FlaskClient) -> None:
     """Serve no demo platform unless DEMO_MODE is on."""
     assert client.get("/demo/").status_code == 404
     assert client.get("/demo/auth").status_code == 404
+
+
+def test_demo_deep_link_return_adds_verified_links(demo_app: Flask) -> None:
+    """Add the links of a deep-linking response signed by the tool, and refuse unsigned ones (Deep Linking 2.0 §4.5)."""
+    from pylti1p3.deep_link_resource import DeepLinkResource
+
+    from lti_tool.lti.launch import current_launch, message_launch
+
+    client = demo_app.test_client()
+    _run_demo_launch(client, role="instructor", message="deep_linking", storage="0")
+    token = client.get("/demo/start", query_string={"role": "instructor", "message": "deep_linking", "storage": "0"})
+    assert token.status_code == 302
+    login_page = client.get(_path(token.location))
+    auth = client.get(_path(auth_redirect(login_page)))
+    html = auth.get_data(as_text=True)
+    id_token = re.search(r'name="id_token" value="([^"]+)"', html)
+    state = re.search(r'name="state" value="([^"]+)"', html)
+    assert id_token and state
+    launched = client.post("/lti/launch", data={"id_token": id_token.group(1), "state": state.group(1)})
+    launch_token = parse_qs(urlsplit(launched.location).query)["lt"][0]
+    with demo_app.test_request_context("/", query_string={"lt": launch_token}):
+        demo_app.preprocess_request()
+        context = current_launch()
+        assert context is not None
+        resource = DeepLinkResource().set_url("http://lb.test/lti/launch").set_title("Global Health").set_custom_params(
+            {"catalog_course": "GH-1"})
+        response_jwt = message_launch(context).get_deep_link().get_response_jwt([resource])
+    returned = client.post("/demo/deep-link-return", data={"JWT": response_jwt})
+    assert returned.status_code == 200 and "Global Health" in returned.get_data(as_text=True)
+    home = client.get("/demo/").get_data(as_text=True)
+    assert "Global Health" in home and "link=demo-link-1" in home
+    page = _run_demo_launch(client, role="learner", link="demo-link-1", storage="0")
+    assert "GH-1" in page
+    forged = client.post("/demo/deep-link-return", data={"JWT": "a.b.c"}, headers={"Accept": "application/json"})
+    assert forged.status_code == 400
