@@ -189,11 +189,17 @@ def account_heartbeat(
         return BeatResult(BeatOutcome.TOO_FAST, 0, replace(state, last_seq=seq))
     if elapsed > policy.max_gap_seconds:
         return BeatResult(BeatOutcome.STARTED, 0, replace(state, last_seq=seq, last_beat_at=now))
-    credited = int(min(elapsed, policy.interval_seconds))
+    if elapsed <= policy.interval_seconds:
+        # Credit whole seconds and carry the fraction: the clock moves on by exactly what was credited.
+        credited = int(elapsed)
+        moved_to = state.last_beat_at + dt.timedelta(seconds=credited)
+    else:
+        credited = policy.interval_seconds
+        moved_to = now
     return BeatResult(
         BeatOutcome.COUNTED,
         credited,
-        replace(state, last_seq=seq, last_beat_at=now, read_seconds=state.read_seconds + credited),
+        replace(state, last_seq=seq, last_beat_at=moved_to, read_seconds=state.read_seconds + credited),
     )
 
 

@@ -136,7 +136,7 @@ def load_course(session: Session, code: str) -> CourseSnapshot:
         course = catalog.get_published_course(session, code)
     except NotFound:
         raise NotFound(
-            f"The course {code[:40]} is not (or no longer) offered in the international learning zone. "
+            "This course is not (or no longer) offered in the international learning zone. "
             "Ask the course staff to choose another course."
         ) from None
     return CourseSnapshot(
@@ -434,7 +434,7 @@ def submit_evidence(session: Session, enrollment: LearningEnrollment, *, url: st
         if len(data) > limit:
             from lrs.errors import PayloadTooLarge
 
-            raise PayloadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB; upload a smaller PDF or image.")
+            raise PayloadTooLarge("The file is too large; upload a smaller PDF or image.")
         detected = next((kind for kind, magic in EVIDENCE_TYPES.items() if data.startswith(magic)), None)
         if detected is None:
             from lrs.errors import UnsupportedMediaType

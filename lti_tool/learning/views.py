@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from lrs.db import get_session
-from lrs.errors import BadRequest, Forbidden
+from lrs.errors import AppError, BadRequest, Forbidden, error_response
 from lti_tool.learning import service
 from lti_tool.learning.models import LearningEnrollment
 from lti_tool.learning.rules import BeatOutcome, completion, survey_open
@@ -179,6 +179,7 @@ def evidence(token: str) -> BaseResponse:
     return redirect(url_for("learning.player", token=token, done="evidence"), code=303)
 
 
-def progress_labels() -> dict[str, str]:
-    """Return the translated names of the three conditions."""
-    return {"reading": _("Reading time"), "test": _("Quiz"), "survey": _("Survey")}
+@bp.errorhandler(AppError)
+def translated_error(err: AppError) -> Response:
+    """Answer learners' and staff's errors in the page's language where a translation exists."""
+    return error_response(err.status, err.code, _(err.message), err.details)

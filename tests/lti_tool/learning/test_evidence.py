@@ -30,10 +30,14 @@ def test_evidence_post_file_too_large_is_refused(app: Flask, client: FlaskClient
     """A certificate file above the size limit is refused with 413 and nothing is stored."""
     app.config["LEARNING_EVIDENCE_MAX_BYTES"] = 1024
     _id, token = _mooc(app, client, enroll)
-    response = client.post(f"/learn/{token}/evidence", data={"file": (io.BytesIO(PDF + b"x" * 2000), "c.pdf")},
+    response = client.post(f"/learn/{token}/evidence?lang=en", data={"file": (io.BytesIO(PDF + b"x" * 2000), "c.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 413
-    assert "MB" in response.get_data(as_text=True) or "smaller" in response.get_data(as_text=True)
+    assert "The file is too large; upload a smaller PDF or image." in response.get_data(as_text=True)
+    # The learner's page language (Traditional Chinese by default) carries the same message.
+    chinese = client.post(f"/learn/{token}/evidence?lang=zh-TW", data={"file": (io.BytesIO(PDF + b"x" * 2000), "c.pdf")},
+                          content_type="multipart/form-data")
+    assert "檔案太大，請上傳較小的 PDF 或圖片。" in chinese.get_data(as_text=True)
 
 
 def test_evidence_post_wrong_type_is_refused(app: Flask, client: FlaskClient, enroll: Callable[..., Any]) -> None:

@@ -218,7 +218,7 @@ def test_lti_launch_tampered_course_parameter_is_refused(fast_app: Flask, client
     launched = lms.launch(client, **{"https://purl.imsglobal.org/spec/lti/claim/custom": custom})
     refused = client.get(launched.location)
     assert refused.status_code == 403
-    assert "changed" in refused.get_data(as_text=True)
+    assert "遭到變更" in refused.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("code", ["OLD", "NOPE"])

@@ -242,3 +242,13 @@ def test_heartbeat_never_credits_more_than_wall_clock(beats: list[tuple[str, int
 def test_iso_duration_formats_xapi_durations(seconds: int, text: str) -> None:
     """Per xAPI 1.0.3 Data 4.6: durations are ISO 8601 durations."""
     assert iso_duration(seconds) == text
+
+
+def test_heartbeat_fractions_of_seconds_carry_over() -> None:
+    """Beats arriving a little early lose no time: fractions carry to the next beat."""
+    state = _state()
+    total = 0.0
+    for seq in range(1, 11):
+        total += 29.5
+        state = account_heartbeat(state, "tab-a", seq, True, T0 + dt.timedelta(seconds=total), POLICY).state
+    assert state.read_seconds == 295
