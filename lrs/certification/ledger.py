@@ -16,6 +16,7 @@ credits and revocations (`Override`) need a reason, are audited and win over the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -98,6 +99,7 @@ class CourseInfo:
     pass_mark: Decimal | None
 
 
+@functools.lru_cache(maxsize=4096)
 def _score_text(score: Decimal | None) -> str | None:
     if score is None:
         return None

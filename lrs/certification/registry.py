@@ -9,6 +9,7 @@ catalog (lti_tool) keeps entries in step by calling `save_course`; staff edit th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ def tenths(value: Decimal) -> int:
     return int(value * 10)
 
 
+@functools.lru_cache(maxsize=4096)
 def hours(value_tenths: int | None) -> Decimal:
     """Convert whole tenths back to hours."""
     return (Decimal(value_tenths or 0) / 10).quantize(rules.ONE_PLACE)

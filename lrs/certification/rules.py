@@ -568,7 +568,7 @@ class CreditDecision:
         """Tell whether the completion earns hours."""
         return self.hours > 0
 
-    @property
+    @functools.cached_property
     def failures(self) -> tuple[Condition, ...]:
         """Return the conditions that did not hold."""
         return tuple(c for c in self.conditions if not c.met)
