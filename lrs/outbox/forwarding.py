@@ -24,6 +24,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from lrs.app import get_settings
+from lrs.config import ConfigError
 from lrs.db import get_db
 from lrs.outbox.core import RetryLater, Undeliverable, enqueue
 from lrs.storage.hooks import StoredHook
@@ -60,11 +61,15 @@ class ForwardConfig:
             return None
         parts = urlsplit(endpoint)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ValueError(f"LRS_FORWARD_ENDPOINT must be an http(s) URL such as https://lrs.example.gov.tw/xapi, got {endpoint!r}")
+            raise ConfigError(f"LRS_FORWARD_ENDPOINT must be an http(s) URL such as https://lrs.example.gov.tw/xapi, got {endpoint!r}.")
+        key = str(app.config.get("LRS_FORWARD_KEY") or "")
+        secret = str(app.config.get("LRS_FORWARD_SECRET") or "")
+        if not key or not secret:
+            raise ConfigError("LRS_FORWARD_ENDPOINT is set but LRS_FORWARD_KEY or LRS_FORWARD_SECRET is missing: give the other LRS's credentials.")
         return cls(
             endpoint=endpoint,
-            key=str(app.config.get("LRS_FORWARD_KEY") or ""),
-            secret=str(app.config.get("LRS_FORWARD_SECRET") or ""),
+            key=key,
+            secret=secret,
             verbs=_split(app.config.get("LRS_FORWARD_VERBS")),
             activities=_split(app.config.get("LRS_FORWARD_ACTIVITIES")),
             version=str(app.config.get("LRS_FORWARD_VERSION") or "1.0.3"),

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 import lrs
+from lrs.config import ConfigError
 from lrs.db import get_db, make_engine, utcnow
 from lrs.outbox import core
 from lrs.outbox.forwarding import FORWARD_CHANNEL, ForwardConfig, check_target
@@ -190,6 +191,9 @@ def test_forwarding_config_reads_filters() -> None:
     app = Flask(__name__)
     assert ForwardConfig.of(app) is None
     app.config.update(LRS_FORWARD_ENDPOINT="https://lrs.example.gov.tw/xapi/", LRS_FORWARD_VERBS="a:1, b:2")
+    with pytest.raises(ConfigError, match="LRS_FORWARD_KEY"):
+        ForwardConfig.of(app)
+    app.config.update(LRS_FORWARD_KEY="k", LRS_FORWARD_SECRET="s")
     config = ForwardConfig.of(app)
     assert config is not None
     assert config.endpoint == "https://lrs.example.gov.tw/xapi"
@@ -197,7 +201,7 @@ def test_forwarding_config_reads_filters() -> None:
     assert config.wants({"verb": {"id": "a:1"}, "object": {"id": "x:1"}})
     assert not config.wants({"verb": {"id": "c:3"}, "object": {"id": "x:1"}})
     app.config["LRS_FORWARD_ENDPOINT"] = "ftp://nope"
-    with pytest.raises(ValueError, match="http"):
+    with pytest.raises(ConfigError, match="http"):
         ForwardConfig.of(app)
 
 
