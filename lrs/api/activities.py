@@ -12,6 +12,7 @@ from lrs.api import auth
 from lrs.api.blueprint import bp, dispatch
 from lrs.db import get_session
 from lrs.errors import BadRequest
+from lrs.storage import statements as repo
 from lrs.xapi_documents import check_params, etag_of, quote_etag, require_iri
 
 _PARAMS = frozenset({"activityId"})
@@ -19,8 +20,6 @@ _PARAMS = frozenset({"activityId"})
 
 def _canonical_definition(activity_id: str) -> dict[str, Any] | None:
     """Return the definition merged from the statements that mentioned the activity, if any."""
-    from lrs.storage import statements as repo
-
     return repo.get_activity_definition(get_session(), activity_id)
 
 

@@ -13,6 +13,8 @@ from lrs.api import auth
 from lrs.api.blueprint import bp, dispatch
 from lrs.db import get_session
 from lrs.errors import BadRequest
+from lrs.storage.models import Statement
+from lrs.xapi.statements import agent_key
 from lrs.xapi_documents import check_params, etag_of, parse_agent, person_for, quote_etag
 
 _PARAMS = frozenset({"agent"})
@@ -21,9 +23,6 @@ _NAMES_SCANNED = 50
 
 def _names_seen(agent: dict[str, Any]) -> list[str]:
     """Return the names the most recent statements by this agent gave it, newest first."""
-    from lrs.storage.models import Statement
-    from lrs.xapi.statements import agent_key
-
     key = agent_key(agent)
     if key is None:
         return []
