@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lrs.app import get_settings
@@ -199,27 +200,49 @@ def heartbeat_policy() -> HeartbeatPolicy:
 def enroll(session: Session, launch: LearnerLaunch, course: CourseSnapshot, now: dt.datetime | None = None) -> LearningEnrollment:
     """Find or create the learner's enrollment for this resource link and course, and record the launch."""
     now = now or clock()
-    enrollment = session.scalar(
-        select(LearningEnrollment).where(
-            LearningEnrollment.issuer == launch.issuer,
-            LearningEnrollment.deployment_id == launch.deployment_id,
-            LearningEnrollment.sub == launch.sub,
-            LearningEnrollment.resource_link_id == launch.resource_link_id,
-            LearningEnrollment.course_code == course.code,
-        ).with_for_update()
-    )
+    existing = select(LearningEnrollment).where(
+        LearningEnrollment.issuer == launch.issuer,
+        LearningEnrollment.deployment_id == launch.deployment_id,
+        LearningEnrollment.sub == launch.sub,
+        LearningEnrollment.resource_link_id == launch.resource_link_id,
+        LearningEnrollment.course_code == course.code,
+    ).with_for_update()
+    enrollment = session.scalar(existing)
     if enrollment is None:
-        # The course's terms are fixed when the learner enrols, so a later catalog edit never moves the goal.
-        enrollment = LearningEnrollment(
-            issuer=launch.issuer, deployment_id=launch.deployment_id, sub=launch.sub,
-            resource_link_id=launch.resource_link_id, course_code=course.code,
-            course_title_en=course.title_en, course_title_zh=course.title_zh, course_format=course.format,
-            category_codes=" ".join(course.category_codes), hours_tenths=course.hours_tenths,
-            has_test=course.has_test, pass_mark=course.pass_mark, survey_required=course.survey_required,
-            created_at=now, launch_count=0, read_seconds=0, last_seq=0, progress_milestone=0, quiz_attempts=0,
-            credited_tenths=0,
-        )
+        enrollment = _create_enrollment(session, launch, course, now) or session.scalar(existing)
+        if enrollment is None:
+            raise Conflict("Your enrollment is being created by another window; launch the course again.")
+    _record_launch(session, enrollment, launch, now)
+    return enrollment
+
+
+def _create_enrollment(session: Session, launch: LearnerLaunch, course: CourseSnapshot,
+                       now: dt.datetime) -> LearningEnrollment | None:
+    """Insert a new enrollment, or return None when a concurrent launch inserted it first."""
+    # The course's terms are fixed when the learner enrols, so a later catalog edit never moves the goal.
+    enrollment = LearningEnrollment(
+        issuer=launch.issuer, deployment_id=launch.deployment_id, sub=launch.sub,
+        resource_link_id=launch.resource_link_id, course_code=course.code,
+        course_title_en=course.title_en, course_title_zh=course.title_zh, course_format=course.format,
+        category_codes=" ".join(course.category_codes), hours_tenths=course.hours_tenths,
+        has_test=course.has_test, pass_mark=course.pass_mark, survey_required=course.survey_required,
+        created_at=now, launch_count=0, read_seconds=0, last_seq=0, progress_milestone=0, quiz_attempts=0,
+        credited_tenths=0,
+    )
+    savepoint = session.begin_nested()
+    try:
         session.add(enrollment)
+        session.flush()
+    except IntegrityError:
+        # Two launches of the same learner raced (two windows, a double click): the other one won.
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return enrollment
+
+
+def _record_launch(session: Session, enrollment: LearningEnrollment, launch: LearnerLaunch, now: dt.datetime) -> None:
+    """Keep the latest launch's details and record the launch (statement and catalog count)."""
     enrollment.client_id = launch.client_id
     enrollment.platform_name = launch.platform_name[:200]
     enrollment.learner_name = launch.name[:300]
@@ -240,8 +263,7 @@ def enroll(session: Session, launch: LearnerLaunch, course: CourseSnapshot, now:
     delivery.enqueue_statements(session, [xapi.launched(statement_context(enrollment), enrollment.launch_count, now)])
     from lti_tool.catalog import service as catalog
 
-    catalog.record_learning_activity(session, course.code, launches=1)
-    return enrollment
+    catalog.record_learning_activity(session, enrollment.course_code, launches=1)
 
 
 def get_enrollment(session: Session, enrollment_id: int, *, lock: bool = False) -> LearningEnrollment:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
@@ -226,3 +227,22 @@ def test_player_close_post_records_terminated_once_and_stops_clock(
     clock.advance(30)
     assert _beat(client, tab, seq).get_json()["outcome"] == "started"
     assert client.post("/learn/api/close", json={"tab": "forged"}).status_code == 403
+
+
+def test_player_enroll_race_keeps_one_enrollment(app: Flask, course: str, enroll: Callable[..., Any]) -> None:
+    """When two launches of one learner race, the loser finds the winner's enrollment instead of failing."""
+    from sqlalchemy import func, select
+
+    from lrs.db import get_db
+    from lti_tool.learning import service
+    from lti_tool.learning.models import LearningEnrollment
+
+    from .conftest import launch
+
+    first_id, _ = enroll()
+    with app.test_request_context(), get_db(app).session() as session:
+        snapshot = service.load_course(session, "C1")
+        assert service._create_enrollment(session, launch(), snapshot, dt.datetime.now(dt.UTC)) is None
+        again = service.enroll(session, launch(), snapshot)
+        assert again.id == first_id and again.launch_count == 2
+        assert session.scalar(select(func.count()).select_from(LearningEnrollment)) == 1
