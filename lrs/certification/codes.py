@@ -84,4 +84,7 @@ def add_code(session: Session, code: str, name: str = "", top_group: str = "", n
         session.add(row)
     row.name, row.top_group, row.note, row.added_by = name.strip(), top_group.strip(), note.strip(), by
     session.flush()
+    from lrs.certification.people import audit
+
+    audit(session, by, "code.add", code, name=row.name, top_group=row.top_group)
     return CategoryCode(code, row.name, row.top_group, row.note)

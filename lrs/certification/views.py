@@ -208,6 +208,33 @@ def link_actor(person_id: int) -> Any:
     return redirect(url_for("certification.person_page", person_id=person_id))
 
 
+@bp.route("/people/<int:person_id>/edit", methods=["POST"])
+@staff_required(Role.CERTIFICATION)
+def edit_person(person_id: int) -> Any:
+    """Change a person's name, agency, staff category or 資安 role (audited)."""
+    db = get_session()
+    person = people.get_person(db, person_id)
+    form = request.form
+    people.update_person(db, person, name=form.get("name"), agency_code=form.get("agency_code"), category=form.get("category"),
+                         security_role=form.get("security_role"), by=_who())
+    db.commit()
+    flash(_("Person updated."), "success")
+    return redirect(url_for("certification.person_page", person_id=person_id))
+
+
+@bp.route("/people/<int:person_id>/actors/remove", methods=["POST"])
+@staff_required(Role.CERTIFICATION)
+def unlink_actor(person_id: int) -> Any:
+    """Remove an LMS account mapping from the person and recompute their ledger."""
+    db = get_session()
+    person = people.get_person(db, person_id)
+    people.unlink_actor(db, request.form.get("home_page", ""), request.form.get("account_name", ""), by=_who())
+    ledger.recompute(db, None, person_ids=[person.id])
+    db.commit()
+    flash(_("Account unlinked and the ledger recomputed."), "success")
+    return redirect(url_for("certification.person_page", person_id=person_id))
+
+
 @bp.route("/people/<int:person_id>/overrides", methods=["POST"])
 @staff_required(Role.CERTIFICATION)
 def add_override(person_id: int) -> Any:

@@ -177,3 +177,18 @@ def test_certification_api_credits_lists_ledger_masked_and_paged(client: FlaskCl
     assert [c["status"] for c in data["credits"]] == ["credited"] and data["next_after"] is None
     assert data["credits"][0]["person"]["id_number"] == "A12****789" and data["credits"][0]["digital"] == "2"
     assert client.get("/api/certification/credits?status=bogus").status_code == 400
+
+
+def test_certification_person_edit_and_unlink(client: FlaskClient, certifier: None, course: Course, person: Person, post: Post) -> None:
+    """D6: staff change a person's 資安 role and unlink an account; the ledger follows and the audit trail records it."""
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    token = csrf_token_from(client, f"/certification/people/{person.id}")
+    assert client.post(f"/certification/people/{person.id}/edit", data={"csrf_token": token, "name": "王小明", "agency_code": "379680000A",
+                                                                        "category": "permanent", "security_role": "dedicated"}).status_code == 302
+    data = client.get(f"/api/certification/people/{person.id}/transcript?year=2026").get_json()
+    assert data["person"]["security_role"] == "dedicated"
+    assert any(o["key"] == "security_professional" for o in data["compliance"]["outcomes"])
+    assert client.post(f"/certification/people/{person.id}/actors/remove", data={
+        "csrf_token": token, "home_page": "https://lms.example.gov.tw", "account_name": "learner-1"}).status_code == 302
+    data = client.get(f"/api/certification/people/{person.id}/transcript?year=2026").get_json()
+    assert data["person"]["actors"] == [] and data["credits"][0]["status"] == "revoked"
