@@ -251,6 +251,8 @@ class CatalogReview(Base):
     rating: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(String(1000), default="")
     author_name: Mapped[str] = mapped_column(String(80), default="")
+    # A keyed hash of the sender's address, only to limit how many reviews one client sends.
+    client_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     # pending -> approved | rejected
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from lrs.certification.codes import default_codes, is_valid_code
 from lrs.db import utcnow
-from lrs.errors import BadRequest, Conflict, NotFound
+from lrs.errors import AppError, BadRequest, Conflict, NotFound
 from lti_tool.catalog.domain import (
     Action,
     CourseData,
@@ -51,6 +51,13 @@ from lti_tool.catalog.models import (
 )
 
 MAX_PER_PAGE = 100
+
+
+class TooManyReviews(AppError):
+    """One client sent more reviews than a person plausibly writes in a day."""
+
+    status = 429
+    code = "too_many_requests"
 SORTS = ("rank", "new", "title", "hours")
 
 
@@ -475,10 +482,20 @@ def recommendations(session: Session, course: CatalogCourse) -> list[CatalogReco
         CatalogRecommendation.course_id == course.id).order_by(CatalogRecommendation.id)))
 
 
-def submit_review(session: Session, course: CatalogCourse, rating: str | int, text: str, author_name: str) -> CatalogReview:
+REVIEWS_PER_CLIENT_PER_DAY = 5
+
+
+def submit_review(session: Session, course: CatalogCourse, rating: str | int, text: str, author_name: str,
+                  client_hash: str = "") -> CatalogReview:
     """Store a learner's rating and review, pending moderation (never shown before approval)."""
     if course.status_enum is not Status.PUBLISHED:
         raise NotFound("Only published courses take reviews.")
+    if client_hash:
+        since = utcnow() - dt.timedelta(days=1)
+        sent = session.scalar(select(func.count()).select_from(CatalogReview).where(
+            CatalogReview.client_hash == client_hash, CatalogReview.created_at >= since)) or 0
+        if sent >= REVIEWS_PER_CLIENT_PER_DAY:
+            raise TooManyReviews("You have sent many reviews today; please wait until tomorrow to send more.")
     try:
         stars = int(str(rating).strip())
     except ValueError:
@@ -490,7 +507,8 @@ def submit_review(session: Session, course: CatalogCourse, rating: str | int, te
         raise BadRequest(f"Keep the review to 1000 characters (it has {len(text)}).")
     if len(author_name) > 80:
         raise BadRequest("Keep the name to 80 characters.")
-    review = CatalogReview(course_id=course.id, rating=stars, text=text, author_name=author_name)
+    review = CatalogReview(course_id=course.id, rating=stars, text=text, author_name=author_name,
+                           client_hash=client_hash)
     session.add(review)
     session.flush()
     return review

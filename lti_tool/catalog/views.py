@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -125,6 +127,13 @@ def course_page(code: str) -> Any:
     )
 
 
+def _client_hash() -> str:
+    # Keyed with the app's secret so that the stored value reveals no address; the address comes
+    # from ProxyFix (PROXY_COUNT) when behind a proxy.
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"review-client:{request.remote_addr}".encode(), hashlib.sha256).hexdigest()
+
+
 @bp.route("/<code>/reviews", methods=["POST"])
 def post_review(code: str) -> Any:
     """Take a learner's rating and short review, to be shown after moderation (B6)."""
@@ -132,7 +141,7 @@ def post_review(code: str) -> Any:
     course = service.get_published_course(session, code)
     try:
         service.submit_review(session, course, request.form.get("rating", ""), request.form.get("text", ""),
-                              request.form.get("author_name", ""))
+                              request.form.get("author_name", ""), _client_hash())
     except AppError as err:
         session.rollback()
         flash(_(err.message), "error")

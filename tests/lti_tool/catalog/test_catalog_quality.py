@@ -136,3 +136,17 @@ def test_record_learning_activity_counts_and_ranks_by_popularity_and_completion(
         assert ranked == ["POP-2", "POP-1", "POP-3"]
         with pytest.raises(BadRequest):
             service.record_learning_activity(session, "POP-1", launches=-1)
+
+
+def test_review_post_limits_reviews_per_client_per_day(app: Flask, client: FlaskClient,
+                                                       add_course: Callable[..., str]) -> None:
+    """Security: one client cannot flood the moderation queue; the sixth review in a day is refused."""
+    code = add_course()
+    for number in range(service.REVIEWS_PER_CLIENT_PER_DAY):
+        assert send_review(client, code, "4", f"review {number}") == 302
+    assert send_review(client, code, "4", "one too many") == 302
+    assert "please wait until tomorrow" in client.get(f"/catalog/{code}?lang=en").get_data(as_text=True)
+    with get_db(app).session() as session:
+        pending = service.pending_reviews(session)
+    assert len(pending) == service.REVIEWS_PER_CLIENT_PER_DAY
+    assert all(len(review.client_hash) == 64 and "127.0.0.1" not in review.client_hash for review, _c in pending)
