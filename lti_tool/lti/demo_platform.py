@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Blueprint, Flask, current_app, redirect, render_template, request
+from flask import Blueprint, Flask, Response, current_app, make_response, redirect, render_template, request
 from flask_babel import get_locale
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -94,12 +94,20 @@ def _hints() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="demo-platform-login-hint")
 
 
+# The site-wide policy frames only https pages; the demo LMS frames the tool, which is http under `make run`.
+DEMO_CSP = ("default-src 'self'; img-src 'self' data: https:; media-src 'self' https:; frame-src 'self' {tool} https:; "
+            "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
+
+
 @bp.route("/")
-def home() -> str:
+def home() -> Response:
     """Show the demo LMS: pick a role and launch the tool in a frame."""
     ensure_registered(current_app)
     tool_origin = "{0.scheme}://{0.netloc}".format(urlsplit(get_settings(current_app).public_base_url))
-    return render_template("lti/demo.html", people=PEOPLE, tool_origin=tool_origin, links=demo_links())
+    response = make_response(render_template("lti/demo.html", people=PEOPLE, tool_origin=tool_origin,
+                                             links=demo_links()))
+    response.headers["Content-Security-Policy"] = DEMO_CSP.format(tool=tool_origin)
+    return response
 
 
 @bp.route("/start")

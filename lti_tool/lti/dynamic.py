@@ -156,8 +156,9 @@ def finish(pending: PendingRegistration) -> LtiRegistration:
         row.auth_token_url = config["token_endpoint"]
         if deployment_id:
             registry.add_deployments(row, [deployment_id])
-        if row.status != RegistrationStatus.DISABLED.value:
-            row.status = status.value
+        # Re-registration never re-enables what an administrator disabled, nor suspends a working one.
+        if row.status == RegistrationStatus.PENDING.value and row.deployment_ids and not require_approval:
+            row.status = RegistrationStatus.ACTIVE.value
     row.platform_response = json.dumps(answer.body)[:20000]
     session.commit()
     log.info("dynamic registration stored: %s client %s (%s)", row.issuer, row.client_id, row.status)
