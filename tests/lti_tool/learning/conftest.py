@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from lrs.db import get_db, utcnow
 from lrs.outbox.models import OutboxMessage
+from lti_tool.catalog.domain import search_text
 from lti_tool.catalog.models import CatalogCourse, CatalogProvider, CatalogSegment
 from lti_tool.learning import delivery, service
 from lti_tool.learning.models import LearningEnrollment, LearningQuestion
@@ -42,6 +43,7 @@ def add_course(app: Flask, code: str, *, hours_tenths: int = 10, fmt: str = "tal
             format=fmt, url=f"https://courses.example.org/{code}", embed_url=f"https://www.youtube-nocookie.com/embed/{code}",
             hours_tenths=hours_tenths, digital_tenths=hours_tenths, has_test=has_test, pass_mark=pass_mark,
             survey_required=survey_required, published_at=utcnow(), listed_at=utcnow(),
+            search_text=search_text([code, f"Course {code}", f"課程 {code}"]),
         )
         session.add(course)
         session.flush()

@@ -318,3 +318,22 @@ def test_lti_ags_slow_platform_times_out_and_is_retried(
     assert outbox.deliver_until_idle(tool, channels=[delivery.SCORE_CHANNEL]).delivered == 2
     assert sorted(s["activityProgress"] for s in lms.records.scores) == ["Completed", "InProgress"]
     get_db(tool).dispose()
+
+
+def test_lti_deep_linking_picker_searches_and_pages(fast_app: Flask, client: FlaskClient, lms: TestLms) -> None:
+    """The picker filters the catalog by words and format, and pages through long results."""
+    for number in range(25):
+        add_course(fast_app, f"T{number:02d}", fmt="talk" if number % 5 else "reading")
+    settings = {"deep_link_return_url": lms.issuer + "/deep-link-return", "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe"], "accept_multiple": True}
+    launched = lms.launch(client, role=INSTRUCTOR, message_type="LtiDeepLinkingRequest", **{DL_SETTINGS: settings})
+    first = client.get(launched.location + "&lang=en").get_data(as_text=True)
+    assert first.count('name="course"') == 20 and "Page 1 of 2" in first
+    next_link = re.search(r'href="([^"]+)" rel="next"', first)
+    assert next_link
+    second = client.get(next_link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert second.count('name="course"') == 5
+    readings = client.get(launched.location + "&format=reading").get_data(as_text=True)
+    assert readings.count('name="course"') == 5
+    one = client.get(launched.location + "&q=T07").get_data(as_text=True)
+    assert re.findall(r'name="course" value="([^"]+)"', one) == ["T07"]
