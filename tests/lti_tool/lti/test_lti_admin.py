@@ -46,6 +46,25 @@ def test_platforms_add_refuses_bad_urls(app: Flask) -> None:
     assert result.exit_code != 0 and "authorization" in result.output
 
 
+def test_keys_rotate_tokens_signed_before_and_after_verify(app: Flask, client: FlaskClient) -> None:
+    """Verify against /lti/jwks a token signed before a rotation and one signed after it (Security §6.3)."""
+    import jwt
+
+    from lti_tool.keys import get_keyring
+
+    with app.app_context():
+        before = get_keyring().signing_key()
+        old_token = jwt.encode({"iss": "tool"}, before.private_pem, algorithm="RS256", headers={"kid": before.kid})
+        assert app.test_cli_runner().invoke(keys_group, ["rotate", "--overlap-hours", "0"]).exit_code == 0
+        after = get_keyring().signing_key()
+        new_token = jwt.encode({"iss": "tool"}, after.private_pem, algorithm="RS256", headers={"kid": after.kid})
+    assert before.kid != after.kid
+    published = {k["kid"]: k for k in client.get("/.well-known/jwks.json").get_json()["keys"]}
+    for token in (old_token, new_token):
+        kid = jwt.get_unverified_header(token)["kid"]
+        assert jwt.decode(token, jwt.PyJWK(published[kid]).key, algorithms=["RS256"])["iss"] == "tool"
+
+
 def test_keys_rotate_publishes_second_key(app: Flask, client: FlaskClient) -> None:
     """Publish a new key at once with `keys rotate`, keeping the current one signing during the overlap."""
     before = client.get("/lti/jwks").get_json()["keys"]

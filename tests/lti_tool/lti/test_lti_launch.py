@@ -234,8 +234,8 @@ ATTACKS: list[tuple[str, dict[str, Any], Callable[[TestPlatform, dict[str, Any]]
 @pytest.mark.parametrize(("name", "overrides", "forge", "status", "needle"), ATTACKS, ids=[a[0] for a in ATTACKS])
 def test_launch_post_refuses_attack(lti_app: Flask, lti_client: FlaskClient, platform: TestPlatform, name: str,
                                     overrides: dict[str, Any], forge: Callable[[TestPlatform, dict[str, Any]], str] | None,
-                                    status: int, needle: str) -> None:
-    """Refuse each forged or broken id_token with a precise 4xx and store nothing (Security §5.1.3; Core §5.3)."""
+                                    status: int, needle: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Refuse each forged or broken id_token with a precise 4xx, log it without the token, store nothing (Security §5.1.3)."""
     state, nonce = platform.login(lti_client)
     if overrides.get("aud") == ["CLIENT", "another"]:
         overrides = {**overrides, "aud": [platform.client_id, "another"]}
@@ -248,6 +248,9 @@ def test_launch_post_refuses_attack(lti_app: Flask, lti_client: FlaskClient, pla
     assert needle in response.get_json()["error"]["message"]
     assert token not in response.get_data(as_text=True)
     assert _stored_nothing(lti_app)
+    refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refusals and needle in refusals[-1]
+    assert not any(token in m or state in m or (len(token) > 40 and token.split(".")[1] in m) for m in refusals)
 
 
 @pytest.mark.parametrize(("data", "needle"), [
