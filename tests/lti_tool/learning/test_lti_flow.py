@@ -337,3 +337,18 @@ def test_lti_deep_linking_picker_searches_and_pages(fast_app: Flask, client: Fla
     assert readings.count('name="course"') == 5
     one = client.get(launched.location + "&q=T07").get_data(as_text=True)
     assert re.findall(r'name="course" value="([^"]+)"', one) == ["T07"]
+
+
+def test_lti_overview_without_roster_lists_known_learners(fast_app: Flask, client: FlaskClient, lms: TestLms) -> None:
+    """When the LMS offers no NRPS claim, the overview says so and lists the learners who opened the course."""
+    add_course(fast_app, "C1")
+    no_roster = {"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": None}
+    learner_token, _tab = _launch_to_player(client, lms, sub="learner-9", **no_roster)
+    launched = lms.launch(client, role=INSTRUCTOR, sub="teacher-1", **no_roster)
+    landing = client.get(launched.location)
+    assert landing.status_code == 303 and "/overview" in landing.location
+    page = client.get(landing.location + "?lang=en").get_data(as_text=True)
+    assert "did not share its course roster" in page
+    assert 'data-user="learner-9"' in page and lms.records.roster_requests == []
+    # A learner's player token does not open the overview.
+    assert client.get(f"/learn/{learner_token}/overview").status_code == 403
