@@ -22,7 +22,6 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from lrs.config import PROJECT_ROOT, ConfigError
@@ -92,7 +91,12 @@ def make_engine(url: str) -> Engine:
             folder = Path(path).parent
             if not folder.exists():
                 raise ConfigError(f"DATABASE_URL points into {folder}, which does not exist: create it or fix the URL.")
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, poolclass=NullPool)
+        # A small pool: opening a SQLite connection (and setting WAL and pragmas) costs more than most
+        # queries, and closing the last connection of a WAL database forces a checkpoint.
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=8, max_overflow=16,
+            pool_pre_ping=False,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
