@@ -161,3 +161,13 @@ def credentials_revoke(key: str) -> None:
         click.echo(f"Revoked {key}.")
     except AppError as err:
         _fail(err)
+
+
+def _add_admin_commands() -> None:
+    # Kept beside the admin page that shares its service; imported here so `lrs credentials` is one group.
+    from lrs.admin.cli import credentials_scope
+
+    credentials_group.add_command(credentials_scope)
+
+
+_add_admin_commands()
