@@ -7,6 +7,7 @@ from alembic import command
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lrs.admin.cli import credentials_scope
 from lrs.app import get_settings
 from lrs.db import alembic_config, get_db
 from lrs.errors import AppError
@@ -163,11 +164,5 @@ def credentials_revoke(key: str) -> None:
         _fail(err)
 
 
-def _add_admin_commands() -> None:
-    # Kept beside the admin page that shares its service; imported here so `lrs credentials` is one group.
-    from lrs.admin.cli import credentials_scope
-
-    credentials_group.add_command(credentials_scope)
-
-
-_add_admin_commands()
+# Kept beside the admin page that shares its service; added here so `lrs credentials` is one group.
+credentials_group.add_command(credentials_scope)
