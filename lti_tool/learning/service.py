@@ -347,7 +347,9 @@ def advance(session: Session, enrollment: LearningEnrollment, now: dt.datetime) 
     if status.complete and enrollment.completed_at is None:
         enrollment.completed_at = now
         enrollment.credited_tenths = status.credited_tenths
-        queued.append(xapi.completed(ctx, enrollment.read_seconds, enrollment.best_score, status.credited_tenths, now))
+        survey = enrollment.survey_submitted_at is not None if enrollment.survey_required else None
+        queued.append(xapi.completed(ctx, enrollment.read_seconds, enrollment.best_score, status.credited_tenths, now,
+                                     survey_submitted=survey))
     if queued:
         delivery.enqueue_statements(session, queued)
     if enrollment.completed_at == now:

@@ -15,7 +15,8 @@ under the tool's public base URL:
 - `{base}/catalog/courses/{code}/quiz/{question}`: a quiz question (object of `answered`);
 - `{base}/xapi/extensions/course-code` (string), `.../certified-hours` (number, hours),
   `.../category-codes` (list of strings), `.../lti-resource-link` (string), `.../lti-context`
-  (string), `.../credited-hours` (number, on the result of `completed`).
+  (string), `.../credited-hours` (number) and `.../survey-submitted` (boolean, when the course asks
+  for a survey), both on the result of `completed`.
 """
 
 from __future__ import annotations
@@ -223,14 +224,22 @@ def answered(
 
 
 def completed(
-    ctx: StatementContext, read_seconds: int, best_score: float | None, credited_tenths: int, at: dt.datetime
+    ctx: StatementContext, read_seconds: int, best_score: float | None, credited_tenths: int, at: dt.datetime,
+    survey_submitted: bool | None = None,
 ) -> dict[str, Any]:
-    """Record completion under R4: reading time, test passed and survey submitted; once per enrollment."""
+    """Record completion under R4: reading time, test passed and survey submitted; once per enrollment.
+
+    `result.duration` is the enrollment's cumulative server-measured reading time, which the hour
+    certification reads for R4's reading condition (lrs/certification/evidence.py).
+    """
+    extensions: dict[str, Any] = {ctx.extension("credited-hours"): hours_value(credited_tenths)}
+    if survey_submitted is not None:
+        extensions[ctx.extension("survey-submitted")] = survey_submitted
     result: dict[str, Any] = {
         "completion": True,
         "success": True,
         "duration": iso_duration(read_seconds),
-        "extensions": {ctx.extension("credited-hours"): hours_value(credited_tenths)},
+        "extensions": extensions,
     }
     if best_score is not None:
         result["score"] = _score(best_score)

@@ -66,6 +66,8 @@ def test_delivery_embedded_completion_statement_stored_once(
     assert completed["actor"]["account"] == {"homePage": "https://lms.example.gov.tw", "name": "learner-1"}
     assert completed["context"]["registration"] == registration
     assert completed["result"]["completion"] is True
+    assert completed["result"]["duration"] == "PT6M"  # cumulative reading time, as certification reads it
+    assert completed["result"]["extensions"]["http://lb.test/xapi/extensions/survey-submitted"] is True
     # Redelivery of everything already sent stores nothing twice (deterministic ids).
     with get_db(app).session() as session:
         delivery.enqueue_statements(session, queued_statements(app))
@@ -154,3 +156,28 @@ def test_delivery_remote_lrs_outage_loses_and_duplicates_nothing(
     assert len(stored) == len(expected)
     assert sum(st["verb"]["id"] == VERBS + "completed" for st in stored) == 1
     get_db(tool).dispose()
+
+
+def test_delivery_embedded_statements_meet_certification_evidence_contract(
+    app: Flask, client: FlaskClient, short_course: str, enroll: Callable[..., Any], clock: Any
+) -> None:
+    """The hour certification reads the delivered statements as one attempt meeting R4 (lrs/certification/evidence.py)."""
+    from lrs.certification import evidence
+    from lrs.xapi.statements import agent_key
+
+    enrollment_id, _ = enroll()
+    _complete(app, client, clock, enrollment_id)
+    outbox.deliver_until_idle(app, channels=[delivery.STATEMENT_CHANNEL])
+    actor = agent_key({"objectType": "Agent", "account": {"homePage": "https://lms.example.gov.tw", "name": "learner-1"}})
+    assert actor
+    activity = "http://lb.test/catalog/courses/C1"
+    with get_db(app).session() as session:
+        attempts, problems = evidence.gather_attempts(evidence.read_rows(session, [actor], [activity]), {activity: "C1"})
+    assert problems == []
+    [attempt] = attempts[(actor, activity)]
+    assert attempt.registration == _registration(app, enrollment_id)
+    assert attempt.read_seconds == 360
+    assert attempt.best_score == 100
+    assert attempt.survey_submitted() and attempt.completed_at is not None
+    assert attempt.first_pass(evidence.Decimal(60)) is not None
+    assert attempt.problems == []

@@ -84,6 +84,13 @@ def test_statement_completed_result_has_score_success_completion_duration() -> N
     assert statement["timestamp"] == "2026-03-05T09:30:15.123Z"
 
 
+def test_statement_completed_says_survey_submitted_when_the_course_asks_one() -> None:
+    """The completed result carries survey-submitted only when the course has a survey (evidence contract)."""
+    key = "https://lb.example.gov.tw/xapi/extensions/survey-submitted"
+    assert st.completed(_ctx(), 5400, 90.0, 15, AT, survey_submitted=True)["result"]["extensions"][key] is True
+    assert key not in st.completed(_ctx(), 5400, 90.0, 15, AT)["result"]["extensions"]
+
+
 def test_statement_completed_without_test_has_no_score() -> None:
     """A course without a test completes without a score."""
     assert "score" not in st.completed(_ctx(), 5400, None, 15, AT)["result"]
