@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -179,5 +180,5 @@ def test_delivery_embedded_statements_meet_certification_evidence_contract(
     assert attempt.read_seconds == 360
     assert attempt.best_score == 100
     assert attempt.survey_submitted() and attempt.completed_at is not None
-    assert attempt.first_pass(evidence.Decimal(60)) is not None
+    assert attempt.first_pass(Decimal(60)) is not None
     assert attempt.problems == []
