@@ -103,6 +103,7 @@ def deep_link() -> BaseResponse:
         if not settings.accepts_links:
             raise BadRequest("Your LMS does not accept LTI links from this placement; add the tool where activities are added.")
         launch_url = lti_launch.launch_endpoint_url()
+        icon_url = lti_launch.tool_base_url() + url_for("learning.static", filename="course-icon.svg")
         items = []
         for code in dict.fromkeys(codes):
             course = catalog.get_published_course(session, code)
@@ -112,6 +113,7 @@ def deep_link() -> BaseResponse:
                 text=course.title_en if course.title_zh else course.description_en[:300],
                 hours=str(course.hours),
                 signature=service.course_signature(course.code),
+                icon_url=icon_url,
             )
             items.append(deeplink.content_item(picked, settings, launch_url))
         key = get_keyring().signing_key()

@@ -22,7 +22,7 @@ from lti_tool.learning.models import LearningEnrollment
 from lti_tool.learning.rules import BeatOutcome, completion, survey_open
 from lti_tool.learning.tokens import PlayerAccess, player_token, read_player_token, read_tab_token, tab_token
 
-bp = Blueprint("learning", __name__, template_folder="templates", url_prefix="/learn")
+bp = Blueprint("learning", __name__, template_folder="templates", static_folder="static", url_prefix="/learn")
 
 FORMAT_TEMPLATES = {
     "talk": "video",

@@ -174,6 +174,10 @@ def test_lti_deep_linking_round_trip_returns_signed_items(fast_app: Flask, clien
     assert items[0]["lineItem"] == {"scoreMaximum": 100, "label": items[0]["title"], "resourceId": "C1",
                                     "tag": "lifelong-learning-completion"}
     assert items[0]["url"] == "http://lb.test/lti/launch"
+    assert items[0]["icon"] == {"url": "http://lb.test/learn/static/course-icon.svg", "width": 64, "height": 64}
+    icon = client.get("/learn/static/course-icon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    icon.close()
 
 
 def test_lti_deep_linking_single_choice_platform_refuses_two(fast_app: Flask, client: FlaskClient, lms: TestLms) -> None:
