@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -154,8 +155,6 @@ def test_ledger_manual_override_grant_and_revoke_are_audited(app: Flask, db: Ses
 
 def test_ledger_manual_override_without_reason_refused(app: Flask, db: Session, course: Course, person: Person) -> None:
     """D3: an override without a reason is refused."""
-    import pytest
-
     from lrs.errors import BadRequest
 
     with app.app_context(), pytest.raises(BadRequest, match="reason"):
@@ -173,3 +172,17 @@ def test_ledger_manual_grant_counts_as_the_one_credit_r7(app: Flask, db: Session
     credits = rows(db)
     assert [(c.year, c.status, c.source) for c in credits] == [(2025, "credited", "manual"), (2026, "refused", "evidence")]
     assert "Already credited manually in 2025" in credits[1].explanation
+
+
+def test_ledger_hook_failure_never_refuses_statements(db: Session, course: Course, person: Person, post: Post,
+                                                      monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """D3: if the ledger update fails inside the LRS transaction, the statements are still stored (savepoint) and it is logged."""
+    from sqlalchemy.exc import OperationalError
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("simulated outage"))
+
+    monkeypatch.setattr(ledger, "recompute_subjects", broken)
+    ids = post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    assert len(ids) == 3 and rows(db) == []
+    assert "certification ledger update failed" in caplog.text
