@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import Select, and_, exists, func, or_, select, update
@@ -51,6 +52,7 @@ from lti_tool.catalog.models import (
 )
 
 MAX_PER_PAGE = 100
+TAIPEI = ZoneInfo("Asia/Taipei")
 
 
 class TooManyReviews(AppError):
@@ -554,7 +556,7 @@ DEAD_OUTCOMES = ("dead", "timeout", "error")
 
 def dashboard(session: Session, *, licence_warning_days: int = 60) -> dict[str, Any]:
     """Collect what curators should act on: reviews to do, dead links, licences ending (B5)."""
-    today = utcnow().date()
+    today = utcnow().astimezone(TAIPEI).date()  # licence dates are Taiwan calendar dates
     counts = dict(session.execute(select(CatalogCourse.status, func.count()).group_by(CatalogCourse.status)).all())
     return {
         "counts": {status.value: counts.get(status.value, 0) for status in Status},
