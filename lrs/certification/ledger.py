@@ -136,6 +136,10 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
             completed_at=attempt.completed_at, started_at=attempt.started_at,
         )
         decision = rules.decide_credit(info.terms, facts)
+        if course.digital_tenths == 0 and course.physical_tenths > 0:
+            # Physical (實體) hours are attested by attendance, which statements do not prove: staff grant them.
+            decision = rules.CreditDecision(rules.ZERO, (rules.Condition(
+                "physical", False, "This course's hours are all physical (實體): staff certify attendance with a manual credit."),))
         moment = rules.completion_moment(facts)
         ref = str(index)
         decisions[ref] = (attempt, decision)

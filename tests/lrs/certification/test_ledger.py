@@ -186,3 +186,12 @@ def test_ledger_hook_failure_never_refuses_statements(db: Session, course: Cours
     ids = post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
     assert len(ids) == 3 and rows(db) == []
     assert "certification ledger update failed" in caplog.text
+
+
+def test_ledger_physical_only_course_needs_manual_credit(app: Flask, db: Session, course: Course, person: Person, post: Post) -> None:
+    """R4 / R9: statements cannot prove classroom attendance; an all-physical course is refused with that reason."""
+    course.digital_tenths, course.physical_tenths = 0, 30
+    db.commit()
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    credit = rows(db)[0]
+    assert credit.status == "refused" and "manual credit" in credit.explanation
