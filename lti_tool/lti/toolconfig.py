@@ -82,6 +82,16 @@ def manual_config() -> dict[str, Any]:
         "custom_parameters": dict(CUSTOM_PARAMETERS),
         "messages": messages(u["launch"]),
         "cookie_free": "LTI Client Side postMessages (lti_storage_target) supported",
+        # Canvas pastes this JSON as a developer key; these two fields are its names for the same facts.
+        "custom_fields": dict(CUSTOM_PARAMETERS),
+        "extensions": [{
+            "platform": "canvas.instructure.com",
+            "privacy_level": "public",
+            "settings": {"placements": [
+                {"placement": placement, "message_type": DEEP_LINKING_REQUEST, "target_link_uri": u["launch"]}
+                for placement in ("link_selection", "assignment_selection")
+            ]},
+        }],
     }
 
 

@@ -147,7 +147,9 @@ def config_page() -> Any:
         ["text/html", "application/json"]) == "application/json"
     if wants:
         return jsonify(config)
-    return render_template("lti/config.html", config=config)
+    ring = get_keyring()
+    public_pem = ring.public_pem(ring.signing_key().kid)
+    return render_template("lti/config.html", config=config, public_pem=public_pem)
 
 
 @bp.route("/config.json")

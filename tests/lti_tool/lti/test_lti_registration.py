@@ -169,3 +169,15 @@ def test_config_get_is_traditional_chinese_by_default(lti_client: FlaskClient) -
     page = lti_client.get("/lti/config").get_data(as_text=True)
     assert "在您的學習平臺註冊本工具" in page and "動態註冊" in page
     assert "Register this tool in your LMS" in lti_client.get("/lti/config?lang=en").get_data(as_text=True)
+
+
+def test_config_json_is_pasteable_as_canvas_developer_key(lti_client: FlaskClient) -> None:
+    """Give the fields a Canvas developer key JSON needs, with deep-linking placements, and the PEM on the page."""
+    data = lti_client.get("/lti/config.json").get_json()
+    for field in ("title", "description", "oidc_initiation_url", "target_link_uri", "public_jwk_url", "scopes",
+                  "custom_fields", "extensions"):
+        assert data[field], field
+    placements = data["extensions"][0]["settings"]["placements"]
+    assert {p["message_type"] for p in placements} == {"LtiDeepLinkingRequest"}
+    page = lti_client.get("/lti/config").get_data(as_text=True)
+    assert "BEGIN PUBLIC KEY" in page and "PRIVATE" not in page
