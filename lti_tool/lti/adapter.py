@@ -327,7 +327,7 @@ class ToolOIDCLogin(OIDCLogin[ToolRequest, DatabaseToolConf, SessionService, Too
         deployment_id = self._get_request_param("lti_deployment_id")
         if deployment_id and deployment_id not in row.deployment_ids:
             raise PlatformNotRegistered(f"The deployment {deployment_id[:255]!r} of {row.name or iss} is not registered; "
-                                        "add it to the registration (learning-bridge platforms add-deployment or the admin page).")
+                                        "add it on the LMS platforms admin page or with `learning-bridge platforms status ID active --add-deployment ID`.")
         self.row = row
         return self._tool_config.to_pylti(row)
 
