@@ -13,10 +13,11 @@ import zipfile
 from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from lrs.certification import codes, evidence, ledger, people, registry, reports, rules, settings
+from lrs.certification import codes, evidence, explain_i18n, ledger, people, registry, reports, rules, settings
 from lrs.certification.models import ActorLink, AuditEntry, Course, Credit, Override, Person
 from lrs.certification.rules import TAIPEI, RuleError
 from lrs.db import get_session
@@ -471,6 +472,12 @@ def _download(files: list[tuple[str, bytes]], label: str) -> Response:
             archive.writestr(name, data)
     buffer.seek(0)
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{label}.zip")
+
+
+@bp.app_template_filter("explain")
+def explain_filter(line: str) -> str:
+    """Show an explanation line in the page's language (stored in English)."""
+    return explain_i18n.translator(str(get_locale() or "zh_Hant_TW"))(line)
 
 
 @bp.after_request

@@ -192,3 +192,13 @@ def test_certification_person_edit_and_unlink(client: FlaskClient, certifier: No
         "csrf_token": token, "home_page": "https://lms.example.gov.tw", "account_name": "learner-1"}).status_code == 302
     data = client.get(f"/api/certification/people/{person.id}/transcript?year=2026").get_json()
     assert data["person"]["actors"] == [] and data["credits"][0]["status"] == "revoked"
+
+
+def test_certification_person_page_explains_in_chinese(client: FlaskClient, certifier: None, course: Course, person: Person,
+                                                       post: Post) -> None:
+    """A10 / R4: on the Chinese page the one-second-short reason reads in Chinese; the JSON keeps the English text."""
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE), seconds=7199))
+    page = client.get(f"/certification/people/{person.id}?year=2026&lang=zh-TW").get_data(as_text=True)
+    assert "尚差 1 秒" in page
+    data = client.get(f"/api/certification/people/{person.id}/transcript?year=2026").get_json()
+    assert "1 s short" in data["credits"][0]["explanation"][0]
