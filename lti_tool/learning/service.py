@@ -48,6 +48,8 @@ from lti_tool.learning.rules import (
 COURSE_PARAM = "catalog_course"
 COURSE_SIG_PARAM = "catalog_course_sig"
 MILESTONES = (25, 50, 75, 100)
+# Courses studied on the provider's own site: reading time comes from accepted evidence, not heartbeats.
+EXTERNAL_FORMATS = frozenset({"mooc", "blended"})
 SURVEY_ITEMS = ("useful", "quality", "recommend")
 SURVEY_SCALE = range(1, 6)
 MAX_COMMENT = 2000
@@ -306,6 +308,9 @@ def heartbeat(session: Session, enrollment_id: int, tab_id: str, seq: int, visib
     tab = session.get(LearningTab, tab_id)
     if tab is None or tab.enrollment_id != enrollment.id:
         raise Forbidden("This heartbeat names a page that was never opened; reload the course page.")
+    if enrollment.course_format in EXTERNAL_FORMATS:
+        # Keeping our page open is not studying a MOOC: only accepted evidence stands for its reading time.
+        raise Conflict("This course is studied on the provider's site; its reading time comes from your evidence of completion.")
     result = account_heartbeat(enrollment.timer, tab_id, seq, visible, now, heartbeat_policy())
     enrollment.timer = result.state
     tab.counted_seconds += result.credited_seconds

@@ -11,10 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lrs.staff import Role
+from lti_tool.learning.tokens import player_token
 from tests.conftest import csrf_token_from
 
 from .conftest import add_course, enrollment_of
-from .test_player import _open, _pass_quiz, _survey
+from .test_player import _pass_quiz, _survey
 
 PDF = b"%PDF-1.7\n" + b"0" * 100
 
@@ -22,7 +23,10 @@ PDF = b"%PDF-1.7\n" + b"0" * 100
 def _mooc(app: Flask, client: FlaskClient, enroll: Callable[..., Any]) -> tuple[int, str]:
     add_course(app, "MOOC1", fmt="mooc", hours_tenths=20)
     enrollment_id, _ = enroll(custom={"catalog_course": "MOOC1"})
-    token, _tab = _open(app, client, enrollment_id)
+    with app.test_request_context():
+        token = player_token(enrollment_id)
+    page = client.get(f"/learn/{token}")
+    assert page.status_code == 200 and "evidence-url" in page.get_data(as_text=True)
     return enrollment_id, token
 
 
@@ -105,3 +109,24 @@ def test_evidence_staff_page_needs_certification_role(
     login(*make_staff("cur", Role.CURATOR))
     assert client.get("/learning/staff/evidence").status_code == 403
     assert client.get("/learning/staff/deliveries").status_code == 403
+
+
+def test_evidence_mooc_page_counts_no_reading_time(app: Flask, client: FlaskClient, enroll: Callable[..., Any]) -> None:
+    """An external MOOC's reading time comes only from accepted evidence: its page does not beat, beats are refused."""
+    from lti_tool.learning.tokens import tab_token
+
+    enrollment_id, token = _mooc(app, client, enroll)
+    page = client.get(f"/learn/{token}").get_data(as_text=True)
+    assert "/learn/api/heartbeat" not in page
+    from lrs.db import get_db
+    from lti_tool.learning.models import LearningTab
+
+    with get_db(app).session() as session:
+        tab = session.query(LearningTab).filter_by(enrollment_id=enrollment_id).first()
+        assert tab is not None
+        tab_id = tab.id
+    with app.test_request_context():
+        forged_page = tab_token(enrollment_id, tab_id)
+    response = client.post("/learn/api/heartbeat", json={"tab": forged_page, "seq": 1})
+    assert response.status_code == 409
+    assert enrollment_of(app, enrollment_id).read_seconds == 0
