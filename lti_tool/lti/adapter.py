@@ -555,9 +555,14 @@ class HardenedMessageLaunch(MessageLaunch[ToolRequest, DatabaseToolConf, Session
                                    + " and ".join(c.SUPPORTED_MESSAGES) + ".")
         if not body.get(c.TARGET_LINK_URI):
             raise LaunchBadRequest("The launch lacks its target_link_uri claim (LTI Core 1.3 §5.3.4).")
+        if not isinstance(body.get(c.ROLES), list):
+            raise LaunchBadRequest("The launch's roles claim must be a list, empty if need be (LTI Core 1.3 §5.3.7).")
+        for claim in (c.RESOURCE_LINK, c.DEEP_LINKING_SETTINGS, c.CONTEXT, c.CUSTOM, c.LAUNCH_PRESENTATION):
+            if claim in body and not isinstance(body[claim], dict):
+                raise LaunchBadRequest(f"The launch's {claim.rsplit('/', 1)[-1]} claim must be a JSON object.")
         try:
             super().validate_message()
-        except LtiException as err:
+        except (LtiException, AttributeError, TypeError) as err:
             raise LaunchBadRequest(f"The {message_type} is incomplete: {err}.") from None
         return self
 

@@ -228,6 +228,13 @@ ATTACKS: list[tuple[str, dict[str, Any], Callable[[TestPlatform, dict[str, Any]]
     ("unsupported message", {LTI + "message_type": "LtiSubmissionReviewRequest"}, None, 400, "does not handle"),
     ("no resource link", {LTI + "resource_link": None}, None, 400, "Resource Link"),
     ("no target link uri", {LTI + "target_link_uri": None}, None, 400, "target_link_uri"),
+    ("roles not a list", {LTI + "roles": 7}, None, 400, "roles"),
+    ("resource link not an object", {LTI + "resource_link": "rl-1"}, None, 400, "resource_link"),
+    ("custom not an object", {LTI + "custom": ["x"]}, None, 400, "custom"),
+    ("deep linking settings not an object", {LTI + "message_type": "LtiDeepLinkingRequest",
+                                             "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": "x"},
+     None, 400, "deep_linking_settings"),
+    ("iat not a number", {"iat": "yesterday"}, None, 401, "invalid"),
 ]
 
 
