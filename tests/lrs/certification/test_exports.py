@@ -9,10 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lrs.certification import exports
 from lrs.certification.codes import default_codes
-from lrs.certification.rules import TAIPEI, Segment
+from lrs.certification.rules import TAIPEI, Segment, learning_nature
 
 D = Decimal
 HEADER_25 = ("*身分證字號,*課程名稱,*開課起始日期,*開課起始時間,*開課結束日期,*開課結束時間,*姓名,*學位學分,*課程類別代碼,"
@@ -172,3 +174,32 @@ def test_check_file_accepts_our_files_and_names_problems() -> None:
     broken = data.replace(b'"1","20","0","INT', b'"2","20","0","INT')
     assert any("學習性質 2" in p for p in exports.check_file(broken, CODES))
     assert exports.check_file("not a header\n".encode("big5"), CODES)
+
+
+_TENTHS = st.integers(min_value=0, max_value=400)
+_BIG5_TEXT = st.text(alphabet=st.sampled_from(list("王小明陳林黃張李國際課程英語永續發展公民參與環境教育ABCxyz 0123-")), min_size=1, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(digital=_TENTHS, physical=_TENTHS, seg=st.lists(st.tuples(st.sampled_from(["386", "337", "505", "202"]), _TENTHS, _TENTHS),
+                                                      max_size=3), name=_BIG5_TEXT, title=_BIG5_TEXT, max_rows=st.integers(1, 4))
+def test_build_exports_rows_always_add_up(digital: int, physical: int, seg: list[tuple[str, int, int]], name: str, title: str,
+                                         max_rows: int) -> None:
+    """R9/R10 (property): exported rows add up to the course's hours, each row's 學習性質 and total agree, files hold <= max rows."""
+    segments = tuple(Segment(code, D(d) / 10, D(p) / 10) for code, d, p in seg if d + p > 0)
+    item = credit(digital=D(digital) / 10, physical=D(physical) / 10, segments=segments, name=name.strip() or "王",
+                  course_title=title.strip() or "課程", summary="環境")
+    result = exports.build_exports([item], CODES, export_day=DAY, max_rows=max_rows)
+    portal_files = [data for name_, data in result.files if not name_.startswith("env")]
+    rows = [row for data in portal_files for row in exports.parse_portal_file(data)[1:]]
+    if result.refused:
+        assert rows == [] and result.refused[0].reasons
+        return
+    assert all(len(exports.parse_portal_file(data)) - 1 <= max_rows for data in portal_files)
+    assert sum(D(r[11]) for r in rows) == (D(digital) + D(physical)) / 10
+    for row in rows:
+        assert D(row[11]) == D(row[18]) + D(row[19])
+        assert row[17] == str(int(learning_nature(D(row[18]), D(row[19]))))
+        assert row[6] == item.name.strip()
+    for data in portal_files:
+        assert exports.check_file(data, CODES) == []
