@@ -13,6 +13,8 @@ import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lrs.cache import get_cache
 from tests.lti_tool.lti.conftest import INSTRUCTOR, TOOL_BASE, TestPlatform, _new_key, auth_redirect, cache_keys
@@ -425,3 +427,26 @@ def test_launch_post_with_launch_state_in_redis(database_url: str, tmp_path: Any
     assert not any(k.startswith(redis_prefix + "lti:state:") for k in keys)
     assert not cache_keys(app, "lti:")
     get_db(app).dispose()
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=6,
+)
+_CLAIM_NAMES = ["sub", "aud", "azp", "iat", "exp", "name", "locale", LTI + "message_type", LTI + "version",
+                LTI + "deployment_id", LTI + "target_link_uri", LTI + "resource_link", LTI + "roles",
+                LTI + "context", LTI + "custom", LTI + "launch_presentation", LTI + "tool_platform",
+                "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.dictionaries(st.sampled_from(_CLAIM_NAMES), _json_values, max_size=4))
+def test_launch_post_never_fails_with_500(lti_client: FlaskClient, platform: TestPlatform,
+                                          changes: dict[str, Any]) -> None:
+    """Answer any signed claim set, however odd its types, with a redirect or a 4xx, never a 500."""
+    state, nonce = platform.login(lti_client)
+    claims = {**platform.claims(nonce), **changes}
+    response = lti_client.post("/lti/launch", data={"id_token": platform.sign(claims), "state": state},
+                               headers={"Accept": "application/json"})
+    assert response.status_code in (303, 400, 401, 403), response.get_data(as_text=True)
