@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
@@ -84,7 +85,8 @@ def run_export(session: Session, vault: idno.IdVault, *, year: int, agency: str 
     day = export_day or dt.datetime.now(TAIPEI).date()
     table = code_lists.code_table(session)
     label = f"{year}_{agency or 'all'}"
-    folder.mkdir(parents=True, exist_ok=True)
+    # The files hold national ID numbers: an owner-only folder, and owner-only files inside it.
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     paths: list[Path] = []
     json_path = folder / f"{day.isoformat()}_{label}.json"
     json_handle = json_path.open("w", encoding="utf-8") if with_json else None
@@ -96,7 +98,9 @@ def run_export(session: Session, vault: idno.IdVault, *, year: int, agency: str 
         first[0] = False
 
     def to_disk(name: str, data: bytes) -> None:
-        (folder / name).write_bytes(data)
+        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
 
     try:
         result = exports.build_exports(
@@ -128,6 +132,8 @@ def run_export(session: Session, vault: idno.IdVault, *, year: int, agency: str 
     paths.append(refused_path)
     if with_json:
         paths.append(json_path)
+    for path in paths:
+        path.chmod(0o600)
     audit(session, by, "export", label, portal_rows=result.portal_rows, env_rows=result.env_rows, refused=len(result.refused),
           files=[p.name for p in paths], ids_in_json=json_ids and with_json)
     return ExportRun(result, paths)

@@ -128,3 +128,13 @@ def test_certification_check_file_command(app: Flask, course: Course, person: Pe
     csv_path.write_bytes(csv_path.read_bytes().replace(b'"202"', b'"999"'))
     bad = runner.invoke(certification_group, args=["check-file", str(csv_path)])
     assert bad.exit_code == 1 and "category code '999'" in bad.output
+
+
+def test_certification_export_files_are_owner_only(app: Flask, course: Course, person: Person, post: Any, tmp_path: Path) -> None:
+    """D6: export files hold ID numbers, so the folder is 0700 and every file 0600."""
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    out = tmp_path / "exports"
+    result = app.test_cli_runner().invoke(certification_group, args=["export", "--year", "2026", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_mode & 0o777 == 0o700
+    assert all(path.stat().st_mode & 0o777 == 0o600 for path in out.iterdir())
