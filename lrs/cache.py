@@ -12,15 +12,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, String, Table, Text, create_engine, delete, event, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.pool import QueuePool
 
 from lrs.db import Base, UTCDateTime, get_db, utcnow
+from lrs.errors import ServiceUnavailable
 
 EXTENSION_KEY = "lb.cache"
 MAX_KEY_LENGTH = 250
@@ -75,6 +79,14 @@ class DatabaseCache:
         self._pid = os.getpid()
         self._insert: Any = sqlite.insert if engine.dialect.name == "sqlite" else postgresql.insert
 
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as err:
+            raise ServiceUnavailable("The database holding shared launch state cannot be used right now "
+                                     f"({type(err.orig).__name__ if err.orig else 'error'}); try again shortly.") from None
+
     @property
     def engine(self) -> Engine:
         """Return the engine, dropping connections inherited from a parent process after a fork."""
@@ -87,7 +99,7 @@ class DatabaseCache:
         """Return the live value of a key, or None."""
         _check(key)
         table = _TABLE
-        with self.engine.connect() as connection:
+        with self._reachable(), self.engine.connect() as connection:
             row = connection.execute(
                 select(table.c.value).where(table.c.key == key, table.c.expires_at > utcnow())
             ).first()
@@ -101,7 +113,7 @@ class DatabaseCache:
         statement = statement.on_conflict_do_update(
             index_elements=["key"], set_={"value": value, "expires_at": expires}
         )
-        with self.engine.begin() as connection:
+        with self._reachable(), self.engine.begin() as connection:
             connection.execute(statement)
         self._maybe_sweep()
 
@@ -113,7 +125,7 @@ class DatabaseCache:
         statement = self._insert(table).values(
             key=key, value=value, expires_at=now + dt.timedelta(seconds=ttl)
         ).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
-        with self.engine.begin() as connection:
+        with self._reachable(), self.engine.begin() as connection:
             # An expired entry does not count as present; the primary key makes the insert atomic.
             connection.execute(delete(table).where(table.c.key == key, table.c.expires_at <= now))
             stored = connection.execute(statement).first() is not None
@@ -124,7 +136,7 @@ class DatabaseCache:
         """Remove a key and return its live value, atomically, or None."""
         _check(key)
         table = _TABLE
-        with self.engine.begin() as connection:
+        with self._reachable(), self.engine.begin() as connection:
             row = connection.execute(
                 delete(table).where(table.c.key == key).returning(table.c.value, table.c.expires_at)
             ).first()
@@ -139,13 +151,13 @@ class DatabaseCache:
         """Remove a key."""
         _check(key)
         table = _TABLE
-        with self.engine.begin() as connection:
+        with self._reachable(), self.engine.begin() as connection:
             connection.execute(delete(table).where(table.c.key == key))
 
     def sweep(self) -> int:
         """Delete every expired entry and return how many went."""
         table = _TABLE
-        with self.engine.begin() as connection:
+        with self._reachable(), self.engine.begin() as connection:
             return int(connection.execute(delete(table).where(table.c.expires_at <= utcnow())).rowcount)
 
     def _maybe_sweep(self) -> None:
@@ -165,32 +177,47 @@ class RedisCache:
     def _key(self, key: str) -> str:
         return self.prefix + key
 
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        import redis
+
+        try:
+            yield
+        except redis.RedisError as err:
+            raise ServiceUnavailable(f"The shared cache (Redis) cannot be reached ({type(err).__name__}); "
+                                     "check REDIS_URL and that Redis runs, then try again.") from None
+
     def get(self, key: str) -> str | None:
         """Return the live value of a key, or None."""
         _check(key)
-        value = self.client.get(self._key(key))
+        with self._reachable():
+            value = self.client.get(self._key(key))
         return None if value is None else bytes(value).decode()  # type: ignore[arg-type]
 
     def set(self, key: str, value: str, ttl: int) -> None:
         """Store a value for `ttl` seconds, replacing any other."""
         _check(key, ttl)
-        self.client.set(self._key(key), value, ex=ttl)
+        with self._reachable():
+            self.client.set(self._key(key), value, ex=ttl)
 
     def add(self, key: str, value: str, ttl: int) -> bool:
         """Store a value only if the key holds no live value; tell whether it was stored."""
         _check(key, ttl)
-        return bool(self.client.set(self._key(key), value, ex=ttl, nx=True))
+        with self._reachable():
+            return bool(self.client.set(self._key(key), value, ex=ttl, nx=True))
 
     def pop(self, key: str) -> str | None:
         """Remove a key and return its live value, atomically, or None."""
         _check(key)
-        value = self.client.getdel(self._key(key))
+        with self._reachable():
+            value = self.client.getdel(self._key(key))
         return None if value is None else bytes(value).decode()  # type: ignore[arg-type]
 
     def delete(self, key: str) -> None:
         """Remove a key."""
         _check(key)
-        self.client.delete(self._key(key))
+        with self._reachable():
+            self.client.delete(self._key(key))
 
 
 def _pooled_sqlite_engine(url: str) -> Engine:

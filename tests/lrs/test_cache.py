@@ -118,3 +118,28 @@ def test_cache_redis_keys_carry_prefix(redis_url: str, redis_prefix: str) -> Non
     assert cache.client.get(redis_prefix + "a") == b"1"
     assert cache.client.ttl(redis_prefix + "a") <= 30
     assert cache_module.EXTENSION_KEY == "lb.cache"
+
+
+def test_cache_redis_unreachable_is_503() -> None:
+    """Turn an unreachable Redis into a 503 that names REDIS_URL, not a 500."""
+    import socket
+
+    from lrs.errors import ServiceUnavailable
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cache = RedisCache(f"redis://127.0.0.1:{port}/0", "x:")
+    with pytest.raises(ServiceUnavailable, match="REDIS_URL"):
+        cache.set("k", "v", 10)
+    cache.client.close()
+
+
+def test_cache_database_unusable_is_503(tmp_path: Path) -> None:
+    """Turn an unusable cache database into a 503, not a 500."""
+    from lrs.db import make_engine
+    from lrs.errors import ServiceUnavailable
+
+    cache = DatabaseCache(make_engine(f"sqlite:///{tmp_path / 'no-schema.db'}"))
+    with pytest.raises(ServiceUnavailable):
+        cache.get("k")
