@@ -2,7 +2,9 @@
 
 Each hop of a redirect chain is resolved first and refused when any address it resolves to is
 loopback, private, link-local, multicast or reserved, unless ALLOW_PRIVATE_OUTBOUND is on, so a
-catalog entry cannot make the server probe its own network. Bodies are streamed and abandoned after
+catalog entry cannot make the server probe its own network. The address actually connected to is
+checked again before the request is sent, so a host name that resolves differently the second time
+(DNS rebinding) is refused too. Bodies are streamed and abandoned after
 `OUTBOUND_MAX_BYTES`; every request has a total deadline of `OUTBOUND_TIMEOUT_SECONDS`, not just a
 per-read timeout, so a server that drips bytes cannot hold a worker.
 """
@@ -15,11 +17,15 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from flask import Flask
+from requests.adapters import HTTPAdapter
 from sqlalchemy.orm import Session
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from lrs.app import get_settings
 from lrs.db import get_db, utcnow
@@ -65,6 +71,54 @@ def policy_for(app: Flask) -> LinkPolicy:
                       settings.allow_private_outbound, max(1, min(concurrency, 32)))
 
 
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return ip.is_global and not ip.is_multicast
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    """An HTTP connection that refuses to talk to a non-public peer."""
+
+    def connect(self) -> None:
+        """Connect, then check the peer before anything is sent."""
+        super().connect()
+        _check_peer(self.sock, self.host)
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    """An HTTPS connection that refuses to talk to a non-public peer."""
+
+    def connect(self) -> None:
+        """Connect, then check the peer before anything is sent."""
+        super().connect()
+        _check_peer(self.sock, self.host)
+
+
+def _check_peer(sock: Any, host: str) -> None:
+    peer = sock.getpeername()[0] if sock is not None else ""
+    if not peer or not _is_public(peer):
+        sock.close()
+        raise _Refused(f"{host} connected to the non-public address {peer}; "
+                       "set ALLOW_PRIVATE_OUTBOUND=1 to check internal links")
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose connections only reach public addresses."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Build the pool manager with guarded connection pools."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
 def _check_address(url: str, allow_private: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -77,8 +131,8 @@ def _check_address(url: str, allow_private: bool) -> None:
     except socket.gaierror as err:
         raise LookupError(f"host name {parts.hostname} does not resolve ({err.strerror})") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
+        address = str(info[4][0])
+        if not _is_public(address):
             raise _Refused(f"{parts.hostname} resolves to the non-public address {address}; "
                            "set ALLOW_PRIVATE_OUTBOUND=1 to check internal links")
 
@@ -95,6 +149,9 @@ def check_url(url: str, policy: LinkPolicy) -> LinkResult:
     with requests.Session() as http:
         http.headers["User-Agent"] = USER_AGENT
         http.trust_env = False  # never route checks through a proxy from the environment
+        if not policy.allow_private:
+            http.mount("http://", GuardedAdapter())
+            http.mount("https://", GuardedAdapter())
         for hop in range(MAX_REDIRECTS + 1):
             try:
                 _check_address(current, policy.allow_private)
@@ -107,6 +164,8 @@ def check_url(url: str, policy: LinkPolicy) -> LinkResult:
                 return result("timeout", final=current, detail=f"no answer within {policy.timeout_seconds:g} s")
             try:
                 response = http.get(current, stream=True, allow_redirects=False, timeout=(remaining, remaining))
+            except _Refused as err:
+                return result("refused", final=current, detail=str(err))
             except requests.Timeout:
                 return result("timeout", final=current, detail=f"no answer within {policy.timeout_seconds:g} s")
             except requests.RequestException as err:

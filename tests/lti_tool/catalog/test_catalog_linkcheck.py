@@ -207,3 +207,16 @@ def test_check_link_post_checks_one_course_from_its_page(app: Flask, curator: Fl
     assert response.status_code == 302
     text = curator.get(page + "?lang=en").get_data(as_text=True)
     assert "Recent link checks" in text and "HTTP 404" in text
+
+
+def test_link_check_guarded_adapter_refuses_a_private_peer_before_sending(upstream: tuple[str, Upstream]) -> None:
+    """Security: even when a name passed the first look-up (DNS rebinding), a private peer gets no request."""
+    import requests
+
+    base, site = upstream
+    with requests.Session() as http:
+        http.mount("http://", linkcheck.GuardedAdapter())
+        with pytest.raises(linkcheck._Refused, match=r"connected to the non-public address 127\.0\.0\.1"):
+            http.get(base + "/busy/rebound", timeout=2)
+    time.sleep(0.3)
+    assert site.most_in_flight == 0
