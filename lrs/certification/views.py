@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import tempfile
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, g, jsonify, redirect, render_template, request, send_file, url_for
@@ -450,12 +452,13 @@ def export_page() -> Any:
     year, agency = _year(), _agency()
     if request.form.get("recompute"):
         ledger.recompute(db, [year], agency=agency)
-    folder = settings.export_dir() / f"web-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S%f')}"
-    try:
-        run = reports.run_export(db, settings.get_vault(), year=year, agency=agency, folder=folder, by=_who(),
-                                 allow_passport=settings.allow_passport(), in_memory=True)
-    except RuleError as err:
-        raise BadRequest(str(err)) from None
+    # Build in a private temporary folder and hand the bytes to the browser: no copy with IDs stays on the server.
+    with tempfile.TemporaryDirectory(prefix="lb-export-") as scratch:
+        try:
+            run = reports.run_export(db, settings.get_vault(), year=year, agency=agency, folder=Path(scratch), by=_who(),
+                                     allow_passport=settings.allow_passport(), in_memory=True)
+        except RuleError as err:
+            raise BadRequest(str(err)) from None
     db.commit()
     if request.form.get("download") and run.result.files:
         return _download(run.result.files, f"{_today().isoformat()}_{year}_{agency or 'all'}")
