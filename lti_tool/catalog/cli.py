@@ -24,9 +24,10 @@ def catalog_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--update", "update_existing", is_flag=True, help="Update courses whose code already exists.")
 @click.option("--partial", is_flag=True, help="Import the valid rows even when some rows are refused.")
+@click.option("--check-only", is_flag=True, help="Check every row and report, without writing anything.")
 @click.option("--actor", default="cli", show_default=True, help="Name recorded in each course's history.")
 @with_appcontext
-def import_command(file: Path, update_existing: bool, partial: bool, actor: str) -> None:
+def import_command(file: Path, update_existing: bool, partial: bool, check_only: bool, actor: str) -> None:
     """Import courses from a CSV or JSON file, checking every row; nothing is half-imported."""
     max_rows = int(current_app.config.get("CATALOG_IMPORT_MAX_ROWS", importer.DEFAULT_MAX_ROWS))
     max_bytes = int(current_app.config.get("CATALOG_IMPORT_MAX_BYTES", importer.DEFAULT_MAX_BYTES))
@@ -39,8 +40,14 @@ def import_command(file: Path, update_existing: bool, partial: bool, actor: str)
     try:
         rows = importer.parse_rows(content, file.name, max_rows=max_rows, max_bytes=max_bytes)
         with get_db().session() as session:
-            report = importer.import_rows(session, rows, actor, update_existing=update_existing, partial=partial,
-                                          progress=progress)
+            if check_only:
+                report, accepted = importer.check_rows(session, rows, update_existing=update_existing,
+                                                       progress=progress)
+                report.message = (f"Checked {report.total} rows: {len(accepted)} would be imported, "
+                                  f"{len(report.refused)} refused; nothing was written.")
+            else:
+                report = importer.import_rows(session, rows, actor, update_existing=update_existing,
+                                              partial=partial, progress=progress)
     except AppError as err:
         raise click.ClickException(err.message) from None
     for row in report.refused:
@@ -48,7 +55,7 @@ def import_command(file: Path, update_existing: bool, partial: bool, actor: str)
             where = f" {problem['field']}" if problem["field"] else ""
             click.echo(f"row {row.row} {row.code or '-'}{where}: {problem['message']}")
     click.echo(report.message)
-    if report.refused and not report.written:
+    if report.refused and (check_only or not report.written):
         sys.exit(1)
 
 

@@ -173,6 +173,9 @@ def test_catalog_import_cli_prints_each_refusal_and_exits_nonzero(app: Flask, tm
     """`learning-bridge catalog import FILE` reports refused rows and exits 1 when nothing was imported."""
     bad = tmp_path / "bad.csv"
     bad.write_bytes(to_csv([course_row(code="CLI-1", segments="202:6"), course_row(code="CLI-2", hours="-1")]))
+    checked = app.test_cli_runner().invoke(catalog_group, args=["import", "--check-only", str(bad)])
+    assert checked.exit_code == 1
+    assert "Checked 2 rows: 1 would be imported, 1 refused; nothing was written." in checked.output
     result = app.test_cli_runner().invoke(catalog_group, args=["import", str(bad)])
     assert result.exit_code == 1
     assert "row 2 CLI-2 hours: Hours cannot be negative (got -1)." in result.output
