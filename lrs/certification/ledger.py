@@ -258,7 +258,7 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
                               _why_revoked(session, json.loads(row.statement_ids)) + desired.explanation)
             values = desired.values()
         if row is None:
-            if desired.status == "revoked":
+            if desired.status == "revoked" and desired.source != "manual":
                 continue  # nothing was credited, so there is nothing to revoke
             inserts.append({"person_id": key[0], "course_id": key[1], "year": key[2], **values, "created_at": now, "updated_at": now})
             report.inserted += 1
