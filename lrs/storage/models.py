@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lrs.db import Base, UTCDateTime
@@ -76,10 +76,10 @@ class StatementKey(Base):
     kind: Mapped[str] = mapped_column(String(1), primary_key=True)
     value: Mapped[str] = mapped_column(String(2048), primary_key=True)
     # No separate index on statement_pk: a statement's keys are recomputed from its body when a
-    # StatementRef needs them, which keeps every insert to one B-tree entry per key.
-    statement_pk: Mapped[int] = mapped_column(
-        PrimaryKey, ForeignKey("lrs_statement.pk", ondelete="CASCADE"), primary_key=True
-    )
+    # StatementRef needs them, which keeps every insert to one B-tree entry per key. No foreign
+    # key either: rows are only ever written with their statement in one transaction and never
+    # deleted, and a per-row constraint check would be the largest cost of a batch insert.
+    statement_pk: Mapped[int] = mapped_column(PrimaryKey, primary_key=True)
 
     # On SQLite the primary key is the table itself (no rowid B-tree to maintain beside it).
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (SQLAlchemy reads it once)

@@ -43,6 +43,27 @@ class StoreResult:
     stored: list[dict[str, Any]]
 
 
+def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows: C-level executemany on SQLite, COPY on PostgreSQL.
+
+    psycopg's executemany sends one prepared INSERT per row; COPY streams every row in one
+    command, inside the same transaction.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    quoted = ", ".join(f'"{name}"' for name in columns)  # names come from our own table
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in columns])
+
+
 def lock_for_write(session: Session) -> None:
     """Serialise statement writers so stored order, `stored` and commit order agree.
 
@@ -154,15 +175,14 @@ def store_batch(
     pks: dict[str, int] = {}
     for offset, values in enumerate(rows, start=1):
         values["pk"] = pks[values["statement_id"]] = base + offset
-    connection = session.connection()
-    connection.execute(insert(STATEMENT_TABLE), rows)
+    _bulk_insert(session, STATEMENT_TABLE, rows)
     _inherit_target_keys(session, new, keys)
     key_rows = [
         {"kind": kind, "value": value, "statement_pk": pks[stmt["id"].lower()]}
         for stmt, key in zip(new, keys, strict=True)
         for kind, value in key.keys
     ]
-    connection.execute(insert(KEY_TABLE), key_rows)
+    _bulk_insert(session, KEY_TABLE, key_rows)
     if referrers:
         new_keys = {stmt["id"].lower(): key.keys for stmt, key in zip(new, keys, strict=True)}
         _propagate_to_referrers(session, new_keys, [(row.pk, row.statement_id, row.object_ref_id) for row in referrers])
