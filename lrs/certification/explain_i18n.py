@@ -57,6 +57,10 @@ _WARNING = re.compile(
     r"^(?P<short>.*)\. The counting cut-off is (?P<cutoff>\S+); allowing (?P<n>\d+) working days for upload, "
     r"complete courses by (?P<by>\S+) \((?P<left>-?\d+) days left\)\.$"
 )
+_LATE = re.compile(
+    r"^(?P<short>.*)\. The counting cut-off is (?P<cutoff>\S+); the last day that leaves (?P<n>\d+) working days "
+    r"for upload \((?P<by>\S+)\) has passed: complete and upload at once\.$"
+)
 _SHORT = re.compile(r"^(?P<label>.*) short by (?P<hours>\S+) h$")
 _LABEL = re.compile(r"^(?P<zh>[^(]+?) \(.*\)$")
 
@@ -87,6 +91,11 @@ def to_chinese(line: str) -> str:
         shorts = "；".join(_shortfall(part) for part in warning["short"].split("; "))
         return (f"{shorts}。統計截止日為 {warning['cutoff']}；預留上傳所需 {warning['n']} 個工作天，"
                 f"請於 {warning['by']} 前完成課程（尚餘 {warning['left']} 天）。")
+    late = _LATE.match(line)
+    if late:
+        shorts = "；".join(_shortfall(part) for part in late["short"].split("; "))
+        return (f"{shorts}。統計截止日為 {late['cutoff']}；預留上傳 {late['n']} 個工作天的最後完成日（{late['by']}）已過，"
+                "請立即完成課程並上傳。")
     return line
 
 

@@ -875,6 +875,9 @@ class DeadlineWarning:
     def explanation(self) -> str:
         """Say what is short and by when it must be done."""
         short = "; ".join(f"{o.label} short by {format_hours(o.shortfall)} h" for o in self.shortfalls)
+        if self.days_left < 0:
+            return (f"{short}. The counting cut-off is {self.cutoff}; the last day that leaves {UPLOAD_WORKING_DAYS} working days "
+                    f"for upload ({self.last_completion_day}) has passed: complete and upload at once.")
         return (f"{short}. The counting cut-off is {self.cutoff}; allowing {UPLOAD_WORKING_DAYS} working days for upload, "
                 f"complete courses by {self.last_completion_day} ({self.days_left} days left).")
 

@@ -275,17 +275,22 @@ def withdraw_override(override_id: int) -> Any:
 # --- compliance and shortfalls ----------------------------------------------------------------------------------
 
 
-def bar_chart(items: list[tuple[str, float]], width: int = 560, height: int = 220) -> dict[str, Any]:
-    """Lay out a vertical bar chart for inline SVG: bars with positions, heights and labels."""
-    top = max((value for _, value in items), default=0) or 1
+def bar_chart(items: list[tuple[str, float, str]], width: int = 560, height: int = 220) -> dict[str, Any]:
+    """Lay out a vertical bar chart for inline SVG: (label, value, shown value) -> bars with positions and labels.
+
+    Long labels are drawn slanted below the axis so they never overlap.
+    """
+    slanted = any(len(label) > 6 for label, _, _ in items)
+    bottom = 90 if slanted else 30
+    top = max((value for _, value, _ in items), default=0) or 1
     slot = width / max(len(items), 1)
-    plot = height - 40
+    plot = height - bottom - 10
     bars = []
-    for index, (label, value) in enumerate(items):
+    for index, (label, value, shown) in enumerate(items):
         bar_height = plot * value / top
         bars.append({"x": round(index * slot + slot * 0.15, 1), "y": round(10 + plot - bar_height, 1), "w": round(slot * 0.7, 1),
-                     "h": round(bar_height, 1), "label": label, "value": value, "cx": round(index * slot + slot / 2, 1)})
-    return {"width": width, "height": height, "bars": bars, "base": 10 + plot}
+                     "h": round(bar_height, 1), "label": label, "value": shown, "cx": round(index * slot + slot / 2, 1)})
+    return {"width": width, "height": height, "bars": bars, "base": 10 + plot, "slanted": slanted}
 
 
 def _compliance() -> dict[str, Any]:
@@ -298,9 +303,9 @@ def compliance() -> Any:
     """Show an agency's year: hours distribution, quota shortfalls and monthly trend, as charts and tables."""
     data = _compliance()
     charts = {
-        "distribution": bar_chart([(d["bucket"], d["people"]) for d in data["distribution"]]),
-        "shortfalls": bar_chart([(s["key"], s["people"]) for s in data["shortfalls_by_quota"]]),
-        "monthly": bar_chart([(str(m["month"]), float(m["hours"])) for m in data["monthly_hours"]]),
+        "distribution": bar_chart([(d["bucket"], d["people"], str(d["people"])) for d in data["distribution"]]),
+        "shortfalls": bar_chart([(s["key"].replace("_", " "), s["people"], str(s["people"])) for s in data["shortfalls_by_quota"]]),
+        "monthly": bar_chart([(str(m["month"]), float(m["hours"]), m["hours"]) for m in data["monthly_hours"]]),
     }
     return render_template("certification/compliance.html", data=data, charts=charts)
 

@@ -488,3 +488,14 @@ def test_r2_profile_book_from_configuration_file(tmp_path: object) -> None:
     assert next(r for r in book.resolve("379680000A", 2026).requirements if r.key == "total").minimum == 30
     assert book.resolve("379680000A", 2024) is EY_DEFAULT
     assert book.resolve("360000000G", 2026) is EY_DEFAULT
+
+
+def test_r15_deadline_warning_after_last_safe_day_says_upload_at_once() -> None:
+    """R15: between the last safe completion day and the cut-off, the warning says to complete and upload at once."""
+    from lrs.certification.explain_i18n import to_chinese
+
+    result = check_compliance(2026, lines({**R1_EXAMPLE, "337": 3}))
+    warning = rules.deadline_warning(result, EY_DEFAULT, dt.date(2026, 11, 28))
+    assert warning is not None and warning.days_left < 0
+    assert "has passed: complete and upload at once" in warning.explanation
+    assert "請立即完成課程並上傳" in to_chinese(warning.explanation)
