@@ -321,10 +321,12 @@ class ToolOIDCLogin(OIDCLogin[ToolRequest, DatabaseToolConf, SessionService, Too
                 raise LaunchBadRequest(f"The platform {iss} has several registrations here, and the login did not say "
                                        "which (client_id); configure the platform to send client_id.")
             row = rows[0]
+        deployment_id = self._get_request_param("lti_deployment_id")
+        if deployment_id and deployment_id not in row.deployment_ids:
+            registry.note_deployment_request(self.cache, row.id, deployment_id, verified=False)
         if not row.is_active:
             raise PlatformNotRegistered(f"The registration of {row.name or iss} is {row.status}; an administrator "
                                         "of this tool must activate it.")
-        deployment_id = self._get_request_param("lti_deployment_id")
         if deployment_id and deployment_id not in row.deployment_ids:
             raise PlatformNotRegistered(f"The deployment {deployment_id[:255]!r} of {row.name or iss} is not registered; "
                                         "add it on the LMS platforms admin page or with `learning-bridge platforms status ID active --add-deployment ID`.")
@@ -536,6 +538,7 @@ class HardenedMessageLaunch(MessageLaunch[ToolRequest, DatabaseToolConf, Session
         if not isinstance(deployment_id, str) or not deployment_id or len(deployment_id) > 255:
             raise LaunchBadRequest("The launch lacks a valid deployment_id claim (LTI Core 1.3 §5.3.3).")
         if deployment_id not in self.row.deployment_ids:
+            registry.note_deployment_request(self.cache, self.row.id, deployment_id, verified=True)
             raise PlatformNotRegistered(f"The deployment {deployment_id!r} of {self.row.name or self.row.issuer} is not "
                                         "registered with this tool; an administrator must add it.")
         return self

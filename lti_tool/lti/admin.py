@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from lrs.app import get_settings
+from lrs.cache import get_cache
 from lrs.db import get_session
 from lrs.errors import AppError, BadRequest
 from lrs.staff import Role, staff_required
@@ -55,7 +56,9 @@ def platforms() -> Any:
         except AppError as err:
             session.rollback()
             error, status = err.message, err.status
-    return render_template("lti/admin_platforms.html", registrations=registry.list_all(session), error=error,
+    rows = registry.list_all(session)
+    requests = {row.id: registry.deployment_requests(get_cache(), row) for row in rows}
+    return render_template("lti/admin_platforms.html", registrations=rows, deployment_requests=requests, error=error,
                            form=request.form, config=toolconfig.manual_config(),
                            statuses=[s.value for s in RegistrationStatus]), status
 

@@ -130,3 +130,31 @@ def remove(session: Session, registration: LtiRegistration) -> None:
     """Delete a registration and its deployments."""
     session.delete(registration)
     session.flush()
+
+
+# Deployment ids that tried to launch from a known platform but are not registered, so that an
+# administrator can add the right one in a click (platforms such as Canvas create deployments after
+# dynamic registration). Kept in the shared cache, at most a few per registration.
+DEPLOYMENT_REQUESTS_PREFIX = "lti:deployment-requests:"
+DEPLOYMENT_REQUESTS_TTL = 30 * 24 * 3600
+MAX_DEPLOYMENT_REQUESTS = 10
+
+
+def note_deployment_request(cache: Any, registration_id: int, deployment_id: str, *, verified: bool) -> None:
+    """Remember that an unregistered deployment tried to launch (verified: its id_token's signature held)."""
+    if not deployment_id or len(deployment_id) > 255:
+        return
+    key = DEPLOYMENT_REQUESTS_PREFIX + str(registration_id)
+    raw = cache.get(key)
+    seen: list[dict[str, Any]] = json.loads(raw) if raw else []
+    previous = next((item for item in seen if item["id"] == deployment_id), None)
+    seen = [item for item in seen if item["id"] != deployment_id]
+    seen.append({"id": deployment_id, "verified": verified or bool(previous and previous["verified"])})
+    cache.set(key, json.dumps(seen[-MAX_DEPLOYMENT_REQUESTS:]), DEPLOYMENT_REQUESTS_TTL)
+
+
+def deployment_requests(cache: Any, registration: LtiRegistration) -> list[dict[str, Any]]:
+    """Return unregistered deployment ids that tried to launch from a registration, newest last."""
+    raw = cache.get(DEPLOYMENT_REQUESTS_PREFIX + str(registration.id))
+    seen: list[dict[str, Any]] = json.loads(raw) if raw else []
+    return [item for item in seen if item["id"] not in registration.deployment_ids]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -15,6 +17,22 @@ from lti_tool.lti.cli import keys_group, platforms_group
 from tests.conftest import csrf_token_from
 
 ISSUER = "https://moodle.example.gov.tw"
+
+
+@pytest.fixture
+def make_staff_lti(lti_app: Flask) -> Callable[..., Any]:
+    """Give a factory that logs a test client in as a new administrator of the LTI test app."""
+    from lrs.staff import service as staff_service
+
+    def make(client: FlaskClient, username: str) -> None:
+        with get_db(lti_app).session() as session:
+            staff_service.create_user(session, username, "correct-horse-battery", {Role.ADMINISTRATOR})
+        token = csrf_token_from(client, "/staff/login")
+        response = client.post("/staff/login", data={"username": username, "password": "correct-horse-battery",
+                                                     "csrf_token": token})
+        assert response.status_code == 302
+
+    return make
 
 
 def test_platforms_add_list_status_remove(app: Flask) -> None:
@@ -113,3 +131,27 @@ def test_admin_platforms_post_registers_and_changes_status(app: Flask, client: F
     assert no_csrf.status_code == 400
     deleted = client.post(f"/lti/admin/platforms/{row_id}/delete", data={"csrf_token": token})
     assert deleted.status_code == 303
+
+
+def test_admin_platforms_offers_deployments_that_tried_to_launch(
+        lti_app: Flask, platform: Any, make_staff_lti: Callable[..., Any]) -> None:
+    """Show an administrator the unregistered deployment that launched (signature verified) and add it in a click."""
+    client = lti_app.test_client()
+    state, nonce = platform.login(client)
+    claims = {**platform.claims(nonce), "https://purl.imsglobal.org/spec/lti/claim/deployment_id": "canvas-dep-9"}
+    refused = client.post("/lti/launch", data={"id_token": platform.sign(claims), "state": state})
+    assert refused.status_code == 403
+    admin = lti_app.test_client()
+    make_staff_lti(admin, "admin2")
+    page = admin.get("/lti/admin/platforms?lang=en").get_data(as_text=True)
+    assert "canvas-dep-9" in page and "signed by the platform" in page
+    with get_db(lti_app).session() as session:
+        row = registry.find(session, platform.issuer, platform.client_id)
+        assert row is not None
+        row_id, status = row.id, row.status
+    token = csrf_token_from(admin, "/lti/admin/platforms")
+    added = admin.post(f"/lti/admin/platforms/{row_id}/status",
+                       data={"csrf_token": token, "deployment_ids": "canvas-dep-9", "status": status})
+    assert added.status_code == 303
+    assert "Tried to launch" not in admin.get("/lti/admin/platforms?lang=en").get_data(as_text=True)
+    assert platform.launch(client, **{"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "canvas-dep-9"}).status_code == 303
