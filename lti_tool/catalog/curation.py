@@ -195,7 +195,8 @@ def review(code: str) -> Any:
         checked = request.form.getlist("checklist")
         note = request.form.get("note", "")[:1000]
         try:
-            service.apply_action(session, course, Action(decision), _actor(), note=note, checklist=checked)
+            service.apply_action(session, course, Action(decision), _actor(), note=note, checklist=checked,
+                                 four_eyes=bool(current_app.config.get("CATALOG_FOUR_EYES", False)))
         except AppError as err:
             session.rollback()
             flash(_(err.message), "error")

@@ -220,12 +220,20 @@ def update_course(session: Session, course: CatalogCourse, data: CourseData, act
 
 
 def apply_action(session: Session, course: CatalogCourse, action: Action, actor: str, *, note: str = "",
-                 checklist: Sequence[str] = ()) -> Status:
-    """Move a course through the curation workflow and record the step (B3)."""
+                 checklist: Sequence[str] = (), four_eyes: bool = False) -> Status:
+    """Move a course through the curation workflow and record the step (B3).
+
+    With `four_eyes`, the reviewer who approves must not be anyone who created or edited the course.
+    """
     try:
         target = next_status(course.status_enum, action, approved=course.approved_at is not None, checklist=checklist)
     except ValueError as err:
         raise Conflict(str(err)) from None
+    if action is Action.APPROVE and four_eyes:
+        authors = set(session.scalars(select(CatalogHistory.actor).where(
+            CatalogHistory.course_id == course.id, CatalogHistory.action.in_(("create", "edit")))))
+        if actor in authors:
+            raise Conflict("You wrote or edited this course, so another curator must review it.")
     if action is Action.RETURN and not note.strip():
         raise BadRequest("Say what the author should change when you return a course.")
     now = utcnow()

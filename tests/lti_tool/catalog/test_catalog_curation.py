@@ -213,3 +213,22 @@ def test_curation_courses_get_lists_every_status_with_search(curator: FlaskClien
     assert "R-1" in retired and "D-1" not in retired
     public = curator.get("/catalog/P-1").get_data(as_text=True)
     assert 'href="/catalog/manage/P-1"' in public
+
+
+def test_curation_review_with_four_eyes_needs_another_curator(
+    app: Flask, client: FlaskClient, make_staff: Callable[..., tuple[str, str]], login: Callable[[str, str], None],
+) -> None:
+    """B3: with CATALOG_FOUR_EYES on, the author cannot approve their own course; a second curator can."""
+    app.config["CATALOG_FOUR_EYES"] = True
+    login(*make_staff("author", Role.CURATOR))
+    post(client, "/catalog/manage/new", form_of())
+    detail = "/catalog/manage/TEST-101"
+    post(client, detail + "/action", {"action": "submit"}, detail)
+    every = [key for key, _ in CHECKLIST]
+    own = post(client, detail + "/review?lang=en", {"decision": "approve", "checklist": every}, detail + "/review")
+    assert own.status_code == 409 and "another curator must review it" in own.get_data(as_text=True)
+    post(client, "/staff/logout", {}, "/catalog/manage")
+    login(*make_staff("reviewer", Role.CURATOR))
+    assert post(client, detail + "/review", {"decision": "approve", "checklist": every}).status_code == 302
+    with get_db(app).session() as session:
+        assert service.get_course(session, "TEST-101").approved_by == "reviewer"
