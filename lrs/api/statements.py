@@ -9,6 +9,7 @@ attachments. Parsing and rules live in `lrs.xapi`; rows in `lrs.storage.statemen
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -72,10 +73,17 @@ def _no_constants(name: str) -> Any:
     raise BadRequest(f"The request body is not valid JSON ({name} is not a JSON number).")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadRequest(f"The number {text[:40]} is too large to store as a JSON number.")
+    return value
+
+
 def parse_json(raw: bytes) -> Any:
-    """Parse a JSON body strictly: no repeated properties, no NaN or Infinity."""
+    """Parse a JSON body strictly: no repeated properties, no NaN, Infinity or overflowing numbers."""
     try:
-        return json.loads(raw, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
+        return json.loads(raw, object_pairs_hook=_unique_keys, parse_constant=_no_constants, parse_float=_finite)
     except json.JSONDecodeError as err:
         raise BadRequest(f"The request body is not valid JSON ({err.msg} at position {err.pos}).") from None
     except (UnicodeDecodeError, RecursionError):

@@ -83,7 +83,11 @@ def _now_ms() -> dt.datetime:
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError as err:
+        # orjson stores at most 254 levels of nesting and 64-bit integers; say so instead of a 500.
+        raise BadRequest(f"A statement holds a value this LRS cannot store ({err}); flatten it or use smaller numbers.") from None
 
 
 def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -636,3 +636,23 @@ def test_statements_get_statement_ref_chain_matches_recursively(xapi: XapiClient
     order = [c, b, a] if target_first else [a, b, c]
     ids = [xapi.store(item)[0] for item in order]
     assert set(xapi.ids({"verb": rare})) == set(ids)
+
+
+@pytest.mark.parametrize(
+    "extension",
+    [
+        b"1e400",
+        b"123456789012345678901234567890",
+        b"[" * 300 + b"]" * 300,
+        b"[" * 5000 + b"]" * 5000,
+    ],
+)
+def test_statements_post_unstorable_numbers_and_nesting_rejected(xapi: XapiClient, extension: bytes) -> None:
+    """Answer 400, never 500, to numbers or nesting the store cannot keep exactly, and store nothing."""
+    body = (
+        b'{"actor": {"mbox": "mailto:a@example.com"}, "verb": {"id": "http://e.com/v"}, "object": {"id": "http://e.com/a"},'
+        b' "result": {"extensions": {"http://e.com/x": ' + extension + b"}}}"
+    )
+    response = xapi.client.post("/xapi/statements", data=body, headers=xapi.headers(**{"Content-Type": "application/json"}))
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert count_statements(xapi.client) == 0
