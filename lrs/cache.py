@@ -227,7 +227,7 @@ def _pooled_sqlite_engine(url: str) -> Engine:
     from lrs import db
 
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
-                           poolclass=QueuePool, pool_size=4, max_overflow=8)
+                           poolclass=QueuePool, pool_size=2, max_overflow=8)
     event.listen(engine, "connect", db._sqlite_pragmas)
     return engine
 
