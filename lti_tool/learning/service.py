@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -269,9 +269,18 @@ def _record_launch(session: Session, enrollment: LearningEnrollment, launch: Lea
 
 
 def get_enrollment(session: Session, enrollment_id: int, *, lock: bool = False) -> LearningEnrollment:
-    """Return an enrollment by id, or raise NotFound."""
+    """Return an enrollment by id, or raise NotFound; `lock` holds its row until the transaction ends.
+
+    Locking writes to the row first (a no-op UPDATE): PostgreSQL then holds the row lock, and SQLite
+    takes its write lock before reading, so concurrent heartbeats or answers of one learner apply one
+    after the other on both backends, each to the state the previous one left.
+    """
     query = select(LearningEnrollment).where(LearningEnrollment.id == enrollment_id)
-    enrollment = session.scalar(query.with_for_update() if lock else query)
+    if lock:
+        session.execute(update(LearningEnrollment).where(LearningEnrollment.id == enrollment_id)
+                        .values(last_seq=LearningEnrollment.last_seq).execution_options(synchronize_session=False))
+        query = query.with_for_update().execution_options(populate_existing=True)
+    enrollment = session.scalar(query)
     if enrollment is None:
         raise NotFound("This enrollment no longer exists; launch the course again from your LMS.")
     return enrollment
@@ -379,6 +388,7 @@ def grade_quiz(session: Session, enrollment: LearningEnrollment, answers: dict[s
                now: dt.datetime | None = None) -> LearningQuizAttempt:
     """Grade one quiz attempt, keep the best score and record passed or failed (R4, R5)."""
     now = now or clock()
+    enrollment = get_enrollment(session, enrollment.id, lock=True)
     if enrollment.completed_at is not None:
         raise Conflict("You have already completed this course; quiz answers are no longer taken.")
     pass_mark = enrollment.terms.effective_pass_mark
@@ -415,6 +425,7 @@ def submit_survey(session: Session, enrollment: LearningEnrollment, answers: dic
                   now: dt.datetime | None = None) -> LearningSurveyResponse:
     """Store the learner's survey; it is open only once the test is passed (R4), and taken once."""
     now = now or clock()
+    enrollment = get_enrollment(session, enrollment.id, lock=True)
     if not survey_open(enrollment.terms, enrollment.best_score):
         raise Conflict("Pass the quiz first: the survey counts only after the quiz is passed.")
     if enrollment.survey_submitted_at is not None:

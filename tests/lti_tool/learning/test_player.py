@@ -246,3 +246,29 @@ def test_player_enroll_race_keeps_one_enrollment(app: Flask, course: str, enroll
         again = service.enroll(session, launch(), snapshot)
         assert again.id == first_id and again.launch_count == 2
         assert session.scalar(select(func.count()).select_from(LearningEnrollment)) == 1
+
+
+def test_player_heartbeat_post_concurrent_replays_count_once(
+    app: Flask, client: FlaskClient, course: str, enroll: Callable[..., Any], clock: Any
+) -> None:
+    """The same heartbeat sent from several connections at once counts once; the others are replays."""
+    import threading
+
+    enrollment_id, _ = enroll()
+    _token, tab = _open(app, client, enrollment_id)
+    clock.advance(30)
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def send() -> None:
+        own = app.test_client()
+        barrier.wait()
+        statuses.append(own.post("/learn/api/heartbeat", json={"tab": tab, "seq": 1}).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [200] + [409] * 5
+    assert enrollment_of(app, enrollment_id).read_seconds == 30
