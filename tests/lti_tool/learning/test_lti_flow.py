@@ -356,3 +356,29 @@ def test_lti_overview_without_roster_lists_known_learners(fast_app: Flask, clien
     assert 'data-user="learner-9"' in page and lms.records.roster_requests == []
     # A learner's player token does not open the overview.
     assert client.get(f"/learn/{learner_token}/overview").status_code == 403
+
+
+def test_lti_ags_tokens_cached_in_redis_across_apps(
+    database_url: str, tmp_path: Any, lms: TestLms, redis_url: str, redis_prefix: str
+) -> None:
+    """With REDIS_URL, an access token obtained by one worker is reused by another until it expires."""
+    import lti_tool
+    from lti_tool.keys import get_keyring
+    from lti_tool.learning.platform_client import access_token, credentials_for
+    from tests.conftest import app_config
+
+    def worker(name: str) -> Flask:
+        return lti_tool.create_app(app_config(database_url, tmp_path / name, REDIS_URL=redis_url,
+                                              REDIS_KEY_PREFIX=redis_prefix, KEYS_DIR=str(tmp_path / "keys")))
+
+    first, second = worker("one"), worker("two")
+    lms.tool_jwks = get_keyring(first).jwks()
+    scopes = ("https://purl.imsglobal.org/spec/lti-ags/scope/score",)
+    tokens = []
+    for app in (first, second):
+        with app.app_context(), get_db(app).session() as session:
+            tokens.append(access_token(app, credentials_for(session, lms.issuer, lms.client_id), scopes))
+    assert tokens[0] == tokens[1]
+    assert len(lms.records.tokens) == 1
+    for app in (first, second):
+        get_db(app).dispose()
