@@ -1,8 +1,16 @@
 """LTI 1.3 adapter: the only package that imports pylti1p3.
 
 Registrations, keys, hardened logins and launches, cookie-free launch sessions, Dynamic
-Registration, the tool's configuration for LMS administrators, and the demo platform. Other
-packages use `lti_tool.lti.launch.current_launch()` and `launch_url_for()`.
+Registration, the tool's configuration for LMS administrators, and the demo platform.
+
+What other packages use (all in `lti_tool.lti.launch`):
+- `current_launch()` -> `LaunchContext` (who, where, role, custom parameters) from the `lt` token;
+- `launch_required` (view decorator), `launch_url_for(endpoint, ...)`, `launch_token_field()` (also
+  Jinja globals) to keep the launch in the tool's own pages without third-party cookies; views that
+  accept forms under a launch should be CSRF-exempt, the unguessable `lt` token being their proof;
+- `register_launch_target(app, message_type, endpoint)` to choose where a launch lands;
+- `message_launch(context)` -> pylti1p3's launch (Deep Linking responses, AGS, NRPS) and
+  `tool_conf()`; `lti_tool.keys.get_keyring()` for the tool's signing key and JWKS.
 """
 
 from __future__ import annotations
