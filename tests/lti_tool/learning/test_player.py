@@ -272,3 +272,24 @@ def test_player_heartbeat_post_concurrent_replays_count_once(
         thread.join(30)
     assert sorted(statuses) == [200] + [409] * 5
     assert enrollment_of(app, enrollment_id).read_seconds == 30
+
+
+def test_player_get_hosted_video_plays_in_page_and_embeds_in_frame(app: Flask, client: FlaskClient, enroll: Callable[..., Any]) -> None:
+    """A hosted video file plays in a <video> element; a TED/YouTube style embed plays in an iframe."""
+    from lrs.db import get_db
+    from lti_tool.catalog.models import CatalogCourse
+
+    from .conftest import add_course
+
+    add_course(app, "VID")
+    with get_db(app).session() as session:
+        course = session.query(CatalogCourse).filter_by(code="VID").one()
+        course.embed_url = "https://media.example.org/lecture.mp4"
+    add_course(app, "TED1")
+    hosted, _ = enroll(custom={"catalog_course": "VID"})
+    embedded, _ = enroll(custom={"catalog_course": "TED1"}, resource_link_id="rl-2")
+    with app.test_request_context():
+        hosted_page = client.get(f"/learn/{player_token(hosted)}").get_data(as_text=True)
+        embedded_page = client.get(f"/learn/{player_token(embedded)}").get_data(as_text=True)
+    assert '<video controls preload="metadata" width="720" src="https://media.example.org/lecture.mp4"' in hosted_page
+    assert '<iframe src="https://www.youtube-nocookie.com/embed/TED1"' in embedded_page
