@@ -26,7 +26,7 @@ from lrs.cache import get_cache
 from lrs.db import get_session
 from lrs.errors import Unauthorized
 from lti_tool.keys import get_keyring
-from lti_tool.lti import adapter, outbound
+from lti_tool.lti import adapter, outbound, registry
 from lti_tool.lti.claims import DEEP_LINKING_REQUEST, RESOURCE_LINK_REQUEST, LaunchContext, context_from_claims
 from lti_tool.lti.errors import LaunchStateError
 
@@ -166,8 +166,6 @@ def finish_storage_launch(pending_id: str, state: str, nonce: str) -> tuple[Laun
     if not (secrets.compare_digest(state, pending["state"]) and secrets.compare_digest(nonce, pending["nonce"])):
         raise LaunchStateError("The platform's storage does not hold this launch's state: the launch did not start "
                                "in this browser. Launch again from the LMS.")
-    from lti_tool.lti import registry
-
     row = registry.get(get_session(), int(pending["registration_id"]))
     session_id = secrets.token_urlsafe(24)
     context = context_from_claims(pending["claims"], registration_id=row.id, platform_name=row.name or row.issuer,
@@ -263,8 +261,6 @@ def message_launch(context: LaunchContext) -> adapter.HardenedMessageLaunch:
     claims = storage.get_value(context.pylti_launch_id)
     if not claims:
         raise Unauthorized("This launch's data has expired: open the activity again from your LMS.")
-    from lti_tool.lti import registry
-
     row = registry.get(get_session(), context.registration_id)
     restored.row = row
     restored.set_launch_id(context.pylti_launch_id).set_auto_validation(enable=False)
