@@ -358,7 +358,8 @@ def advance(session: Session, enrollment: LearningEnrollment, now: dt.datetime) 
     queued: list[dict[str, Any]] = [xapi.progressed(ctx, m, enrollment.read_seconds, now) for m in reached]
     if reached:
         enrollment.progress_milestone = reached[-1]
-    if status.complete and enrollment.completed_at is None:
+    just_completed = status.complete and enrollment.completed_at is None
+    if just_completed:
         enrollment.completed_at = now
         enrollment.credited_tenths = status.credited_tenths
         survey = enrollment.survey_submitted_at is not None if enrollment.survey_required else None
@@ -366,12 +367,12 @@ def advance(session: Session, enrollment: LearningEnrollment, now: dt.datetime) 
                                      survey_submitted=survey))
     if queued:
         delivery.enqueue_statements(session, queued)
-    if enrollment.completed_at == now:
+    if just_completed:
         from lti_tool.catalog import service as catalog
 
         catalog.record_learning_activity(session, enrollment.course_code, completions=1)
-        delivery.enqueue_score(session, enrollment, now)
-    elif reached and enrollment.ags_lineitems_url:
+    if just_completed or reached:
+        # The gradebook hears of progress at each milestone and of the completion (AGS 2.0 §3.4.6-§3.4.7).
         delivery.enqueue_score(session, enrollment, now)
     return status
 
