@@ -114,3 +114,20 @@ def test_browser_launch_with_cookies_blocked_and_no_storage_offers_new_window(de
     link = cookieless_browser.find_element("css selector", "#lti-login-blocked a")
     assert "lti1p3_new_window=1" in str(link.get_attribute("href")) and link.get_attribute("target") == "_blank"
     assert "/lti/login" in _frame_url(cookieless_browser)  # the platform was not contacted yet
+
+
+def test_browser_launch_in_frame_with_cookies_goes_straight_through(demo_site: tuple[Flask, str]) -> None:
+    """Launch in the LMS's frame with cookies allowed: the cookie check passes and the launch lands."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _, base = demo_site
+    browser = _browser(block_cookies=False)
+    try:
+        browser.get(base + "/demo/")
+        browser.execute_script("document.querySelector('iframe[name=tool-frame]').src = arguments[0];",
+                               base + "/demo/start?role=learner&storage=0")
+        browser.switch_to.frame(browser.find_element("css selector", "iframe[name=tool-frame]"))
+        WebDriverWait(browser, 20).until(lambda d: "lt=" in _frame_url(d))
+        assert "/lti/launch" not in _frame_url(browser)
+    finally:
+        browser.quit()
