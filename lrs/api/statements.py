@@ -157,8 +157,16 @@ def post_statements() -> ResponseReturnValue:
     return _json(ids)
 
 
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        # Extension values may nest deeper or hold larger integers than orjson writes.
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def _json(value: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(value), status=status, mimetype=JSON_TYPE)
+    return Response(_dumps(value), status=status, mimetype=JSON_TYPE)
 
 
 def _languages() -> list[str]:
@@ -201,7 +209,7 @@ def _reader() -> str | None:
 
 
 def _answer(payload: Any, statements_out: list[dict[str, Any]], with_attachments: bool) -> Response:
-    body = orjson.dumps(payload)
+    body = _dumps(payload)
     if not with_attachments:
         response = Response(body, mimetype=JSON_TYPE)
     else:

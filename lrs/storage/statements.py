@@ -8,6 +8,7 @@ refused). Behaviour is the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,9 +86,10 @@ def _now_ms() -> dt.datetime:
 def _dumps(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError as err:
-        # orjson stores at most 254 levels of nesting and 64-bit integers; say so instead of a 500.
-        raise BadRequest(f"A statement holds a value this LRS cannot store ({err}); flatten it or use smaller numbers.") from None
+    except orjson.JSONEncodeError:
+        # orjson writes at most 254 levels of nesting and 64-bit integers; extension values may
+        # hold more (IEEE 9274.1.1 4.2.7: never reject a statement for its extension values).
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
