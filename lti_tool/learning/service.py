@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from lrs.app import get_settings
 from lrs.db import utcnow
-from lrs.errors import BadRequest, Conflict, Forbidden, NotFound
+from lrs.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType
 from lti_tool.learning import delivery
 from lti_tool.learning import statements as xapi
 from lti_tool.learning.models import (
@@ -159,8 +160,6 @@ def load_course(session: Session, code: str) -> CourseSnapshot:
 
 def statement_context(enrollment: LearningEnrollment) -> xapi.StatementContext:
     """Build the statement context of an enrollment."""
-    import uuid
-
     return xapi.StatementContext(
         base_url=get_settings(current_app).public_base_url,
         issuer=enrollment.issuer,
@@ -473,13 +472,9 @@ def submit_evidence(session: Session, enrollment: LearningEnrollment, *, url: st
         assert data is not None
         limit = int(current_app.config.get("LEARNING_EVIDENCE_MAX_BYTES", DEFAULT_EVIDENCE_MAX_BYTES))
         if len(data) > limit:
-            from lrs.errors import PayloadTooLarge
-
             raise PayloadTooLarge("The file is too large; upload a smaller PDF or image.")
         detected = next((kind for kind, magic in EVIDENCE_TYPES.items() if data.startswith(magic)), None)
         if detected is None:
-            from lrs.errors import UnsupportedMediaType
-
             raise UnsupportedMediaType("Upload the certificate as a PDF, PNG or JPEG file.")
         evidence.filename = (filename or "certificate").replace("/", "_").replace("\\", "_")[:255]
         evidence.content_type = detected
