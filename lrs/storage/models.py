@@ -5,10 +5,11 @@
 - `pk`: the stored-order key. Writers take one lock per transaction (`statements.lock_for_write`)
   before assigning `stored`, so `pk` order is commit order and `stored` order; `since`, `until`
   and `more` pages are keyset comparisons on it.
-- `statement_id`: the statement's id (lowercase UUID), unique.
+- `statement_id`: the statement's id as a lowercase UUID, unique (the body keeps the case sent).
 - `body`: the statement as stored, as JSON text (UTF-8), with `id`, `stored`, `authority`,
   `version` and `timestamp` filled in and every contextActivities value an array. Readers
-  `orjson.loads` it; nothing ever rewrites it.
+  `orjson.loads` it (use `json.loads` if exact integers beyond 64 bits in extensions matter);
+  nothing ever rewrites it.
 - `verb_id`, `actor_key`, `object_type`, `object_activity_id`, `object_ref_id`, `registration`:
   the statement's own verb IRI, actor identifier (`lrs.xapi.statements.agent_key`: "mbox:mailto:..",
   "mbox_sha1sum:..", "openid:..", or "account:<homePage>|<name>"), object type, object Activity id
@@ -20,8 +21,9 @@
 
 For completions by account, verb, activity and time, read
 `WHERE actor_key = 'account:<homePage>|<name>' AND verb_id = ... AND object_activity_id = ...
-AND NOT voided`, with `timestamp` or `stored` for time; the (actor_key, verb_id) index serves it. `object_activity_id` and `registration` are not
-indexed here: filter through `lrs_statement_key` (kinds "o" and "r") to go by index.
+AND NOT voided`, with `timestamp` or `stored` for time; the (actor_key, verb_id) index serves
+it. `object_activity_id` and `registration` are not indexed here (each index slows every batch
+insert): to filter by them alone, join `lrs_statement_key` on kinds "o" and "r".
 
 `lrs_statement_key` holds (kind, value, statement_pk) rows written at insert for every filter
 (kinds in `lrs.xapi.statements`: verb, agent, related agent, activity, related activity,
