@@ -214,3 +214,25 @@ def test_statements_post_signature_not_jws_rejected(xapi: XapiClient) -> None:
     body = statement(attachments=[attachment(token, usage=SIGNATURE, content_type="application/octet-stream")])
     request_body, content_type = multipart(body, (token, "application/octet-stream"))
     assert post_multipart(xapi, request_body, content_type).status_code == 400
+
+
+def test_statements_post_signed_in_conformance_suite_layout(xapi: XapiClient, signer: tuple[Any, str]) -> None:
+    """Accept the layout ADL's suite sends: leading CRLF, no space after header colons, no final CRLF (Data 2.6)."""
+    key, _ = signer
+    stmt = statement(id=new_id())
+    token = jwt.encode(stmt, key, algorithm="RS256").encode()
+    sent = dict(stmt)
+    sent["attachments"] = [attachment(token, usage=SIGNATURE, content_type="application/octet-stream")]
+    boundary = "-------------12345"
+    body = b"".join(
+        [
+            f"\r\n--{boundary}\r\nContent-Type:application/json\r\n\r\n".encode(),
+            orjson.dumps(sent),
+            f"\r\n--{boundary}\r\nContent-Type:application/octet-stream\r\nContent-Transfer-Encoding:binary\r\n"
+            f"X-Experience-API-Hash:{sent['attachments'][0]['sha2']}\r\n\r\n".encode(),
+            token,
+            f"\r\n--{boundary}--".encode(),
+        ]
+    )
+    response = post_multipart(xapi, body, f"multipart/mixed; boundary={boundary}")
+    assert response.status_code == 200, response.get_data(as_text=True)
