@@ -19,7 +19,8 @@ from lrs.errors import BadRequest, NotFound
 from lrs.outbox import core as outbox
 from lrs.staff import Role, staff_required
 from lrs.staff.views import register_staff_link
-from lti_tool.learning import delivery, service
+from lti_tool.learning import delivery
+from lti_tool.learning import evidence as evidence_service
 from lti_tool.learning.models import LearningEvidence, LearningScoreSend
 
 bp = Blueprint("learning_staff", __name__, url_prefix="/learning/staff", template_folder="templates")
@@ -34,7 +35,7 @@ def evidence_list() -> str:
     recent = list(session.scalars(
         select(LearningEvidence).where(LearningEvidence.status != "pending").order_by(LearningEvidence.id.desc()).limit(20)
     ))
-    return render_template("learning/staff_evidence.html", pending=service.pending_evidence(session), recent=recent)
+    return render_template("learning/staff_evidence.html", pending=evidence_service.pending_evidence(session), recent=recent)
 
 
 @bp.post("/evidence/<int:evidence_id>")
@@ -46,7 +47,7 @@ def evidence_review(evidence_id: int) -> Any:
         raise BadRequest("Choose accept or reject.")
     session = get_session()
     reviewer = g.staff_user.username
-    service.review_evidence(session, evidence_id, decision == "accept", reviewer, request.form.get("note", ""))
+    evidence_service.review_evidence(session, evidence_id, decision == "accept", reviewer, request.form.get("note", ""))
     session.commit()
     flash(_("Evidence accepted.") if decision == "accept" else _("Evidence rejected."), "success")
     return redirect(url_for("learning_staff.evidence_list"), code=303)

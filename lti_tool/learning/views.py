@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from lrs.db import get_session
 from lrs.errors import AppError, BadRequest, Forbidden, error_response
+from lti_tool.learning import evidence as evidence_service
 from lti_tool.learning import service
 from lti_tool.learning.models import LearningEnrollment
 from lti_tool.learning.rules import BeatOutcome, completion, survey_open
@@ -172,8 +173,8 @@ def evidence(token: str) -> BaseResponse:
         raise Forbidden("Only the learner can submit evidence of their own completion.")
     session = get_session()
     upload = request.files.get("file")
-    data = upload.read(int(current_app.config.get("LEARNING_EVIDENCE_MAX_BYTES", service.DEFAULT_EVIDENCE_MAX_BYTES)) + 1) if upload and upload.filename else None
-    service.submit_evidence(session, enrollment, url=request.form.get("url", ""),
+    data = upload.read(int(current_app.config.get("LEARNING_EVIDENCE_MAX_BYTES", evidence_service.DEFAULT_EVIDENCE_MAX_BYTES)) + 1) if upload and upload.filename else None
+    evidence_service.submit_evidence(session, enrollment, url=request.form.get("url", ""),
                             filename=upload.filename or "" if upload else "", data=data)
     session.commit()
     return redirect(url_for("learning.player", token=token, done="evidence"), code=303)
