@@ -51,6 +51,9 @@ def platforms_add(issuer: str, client_id: str, auth_login_url: str, jwks_url: st
             ), allow_http=get_settings(current_app).allow_private_outbound)
             click.echo(f"Registered platform {row.id}: {row.issuer} client {row.client_id} ({row.status}), "
                        f"deployments: {', '.join(row.deployment_ids) or 'none'}")
+            if not row.deployment_ids:
+                click.echo("No deployment id yet: launches are refused until you add one "
+                           f"(learning-bridge platforms status {row.id} {row.status} --add-deployment ID).")
     except AppError as err:
         raise _fail(err) from None
 
