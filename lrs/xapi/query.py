@@ -191,6 +191,22 @@ def decode_more(token: str) -> StatementQuery:
         query = StatementQuery(**data)
     except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
         raise BadRequest("The 'more' token is not one this LRS issued; start the query again.") from None
-    if query.format not in FORMATS or not isinstance(query.limit, int) or query.limit < 1:
+    if not _well_typed(query) or query.format not in FORMATS or query.limit < 1:
         raise BadRequest("The 'more' token is not one this LRS issued; start the query again.")
     return query
+
+
+def _well_typed(query: StatementQuery) -> bool:
+    """Tell whether every field of a decoded query has the type the query needs."""
+    strings = (query.agent, query.verb, query.activity, query.registration)
+    flags = (query.related_activities, query.related_agents, query.attachments, query.ascending)
+    numbers = (query.after, query.ceiling)
+    return (
+        all(value is None or isinstance(value, str) for value in strings)
+        and all(isinstance(value, bool) for value in flags)
+        and all(value is None or (isinstance(value, int) and not isinstance(value, bool)) for value in numbers)
+        and isinstance(query.limit, int)
+        and not isinstance(query.limit, bool)
+        and isinstance(query.format, str)
+        and all(value is None or value.tzinfo is not None for value in (query.since, query.until))
+    )

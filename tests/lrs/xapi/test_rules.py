@@ -157,3 +157,18 @@ def test_multipart_without_closing_boundary_rejected() -> None:
     """Reject a multipart body that is cut off before its closing boundary (RFC 2046 5.1.1)."""
     with pytest.raises(BadRequest, match="closing boundary"):
         attachments.parse_multipart(b"--b\r\nContent-Type: application/json\r\n\r\n{}\r\n--b\r\nContent-Type: text/plain\r\n\r\nx", "b")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"after": "x", "limit": 5}, {"limit": True}, {"ascending": "yes", "limit": 5}, {"verb": 5, "limit": 5}, {"limit": 0}],
+)
+def test_query_tampered_more_token_rejected(fields: dict[str, object]) -> None:
+    """Refuse a `more` token whose fields do not have the types this LRS writes."""
+    import base64
+
+    import orjson
+
+    token = base64.urlsafe_b64encode(orjson.dumps(fields)).decode().rstrip("=")
+    with pytest.raises(BadRequest, match="more"):
+        query.decode_more(token)
