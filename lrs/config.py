@@ -149,6 +149,36 @@ _ENV: dict[str, tuple[str, Any]] = {
     "PROXY_COUNT": ("proxy_count", _parse_int(0, 5)),
 }
 
+# Area settings: read from the environment into app.config under the same name, where each area
+# reads them with `current_app.config.get(NAME, default)`. Name -> (parser, default shown in the README).
+AREA_SETTINGS: dict[str, tuple[Any, str]] = {
+    # LRS documents and statements
+    "LRS_DOCUMENT_MAX_BYTES": (_parse_int(1024, 1024 * 1024 * 1024), "8388608"),
+    "LRS_STATEMENTS_MAX_LIMIT": (_parse_int(1, 100000), "500"),
+    # Forwarding accepted statements to another LRS through the outbox
+    "LRS_FORWARD_ENDPOINT": (_parse_http_url, "unset"),
+    "LRS_FORWARD_KEY": (_parse_str, "unset"),
+    "LRS_FORWARD_SECRET": (_parse_str, "unset"),
+    "LRS_FORWARD_VERBS": (_parse_str, "all"),
+    "LRS_FORWARD_ACTIVITIES": (_parse_str, "all"),
+    "LRS_FORWARD_VERSION": (_parse_str, "1.0.3"),
+    # The durable outbox
+    "OUTBOX_BATCH_SIZE": (_parse_int(1, 10000), "50"),
+    "OUTBOX_LEASE_SECONDS": (_parse_int(5, 86400), "120"),
+    "OUTBOX_MAX_ATTEMPTS": (_parse_int(1, 100000), "100"),
+    "OUTBOX_BACKOFF_BASE_SECONDS": (_parse_float, "2"),
+    "OUTBOX_BACKOFF_MAX_SECONDS": (_parse_int(1, 7 * 86400), "3600"),
+    "OUTBOX_POLL_SECONDS": (_parse_float, "2"),
+    "OUTBOX_IN_PROCESS": (_parse_bool, "0"),
+    # Catalog
+    "CATALOG_IMPORT_MAX_ROWS": (_parse_int(1, 1000000), "5000"),
+    "CATALOG_IMPORT_MAX_BYTES": (_parse_int(1024, 1024 * 1024 * 1024), "5242880"),
+    "CATALOG_LINK_CHECK_CONCURRENCY": (_parse_int(1, 32), "4"),
+    "CATALOG_LICENCE_WARNING_DAYS": (_parse_int(1, 3650), "60"),
+    "CATALOG_FOUR_EYES": (_parse_bool, "0"),
+}
+
+
 def env_names() -> list[str]:
     """List the environment variables the product reads."""
     return sorted(_ENV)
@@ -170,6 +200,14 @@ def load_settings(
             raise ConfigError(f"{name} is invalid: {err}.") from None
 
     extra: dict[str, Any] = {}
+    for name, (parse, _default) in AREA_SETTINGS.items():
+        raw = env.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            extra[name] = parse(raw)
+        except ValueError as err:
+            raise ConfigError(f"{name} is invalid: {err}.") from None
     for name, value in (overrides or {}).items():
         if name in _ENV:
             attr, parse = _ENV[name]
@@ -202,6 +240,10 @@ def load_settings(
 
 
 def _check_consistency(settings: Settings) -> None:
+    if settings.extra.get("LRS_FORWARD_ENDPOINT") and not (
+        settings.extra.get("LRS_FORWARD_KEY") and settings.extra.get("LRS_FORWARD_SECRET")
+    ):
+        raise ConfigError("LRS_FORWARD_ENDPOINT is set but LRS_FORWARD_KEY or LRS_FORWARD_SECRET is missing.")
     if settings.lrs_endpoint and not (settings.lrs_key and settings.lrs_secret):
         raise ConfigError("LRS_ENDPOINT is set but LRS_KEY or LRS_SECRET is missing: give the remote LRS's credentials.")
     if settings.keys_dir.exists() and not settings.keys_dir.is_dir():

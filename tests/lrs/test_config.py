@@ -94,3 +94,22 @@ def test_cli_invalid_configuration_prints_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "Error: PORT is invalid: expected a whole number, got 'not-a-port'."
+
+
+def test_area_settings_reach_app_config_parsed(tmp_path: Path) -> None:
+    """Parse area settings from the environment into app.config under their own names."""
+    settings = load_settings({"OUTBOX_IN_PROCESS": "yes", "CATALOG_IMPORT_MAX_ROWS": "12", "INSTANCE_PATH": str(tmp_path)})
+    assert settings.extra["OUTBOX_IN_PROCESS"] is True
+    assert settings.extra["CATALOG_IMPORT_MAX_ROWS"] == 12
+
+
+def test_area_settings_invalid_value_names_the_variable() -> None:
+    """Stop with one line naming an invalid area setting."""
+    with pytest.raises(ConfigError, match="OUTBOX_BATCH_SIZE is invalid: expected a whole number"):
+        load_settings({"OUTBOX_BATCH_SIZE": "many"})
+
+
+def test_forwarding_needs_credentials() -> None:
+    """Refuse LRS_FORWARD_ENDPOINT without the other LRS's key and secret."""
+    with pytest.raises(ConfigError, match="LRS_FORWARD_KEY or LRS_FORWARD_SECRET"):
+        load_settings({"LRS_FORWARD_ENDPOINT": "https://lrs.agency.gov.tw/xapi"})
