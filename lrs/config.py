@@ -154,7 +154,7 @@ _ENV: dict[str, tuple[str, Any]] = {
 AREA_SETTINGS: dict[str, tuple[Any, str]] = {
     # LRS documents and statements
     "LRS_DOCUMENT_MAX_BYTES": (_parse_int(1024, 1024 * 1024 * 1024), "8388608"),
-    "LRS_STATEMENTS_MAX_LIMIT": (_parse_int(1, 100000), "500"),
+    "LRS_STATEMENTS_MAX_LIMIT": (_parse_int(1, 100000), "250"),
     # Forwarding accepted statements to another LRS through the outbox
     "LRS_FORWARD_ENDPOINT": (_parse_http_url, "unset"),
     "LRS_FORWARD_KEY": (_parse_str, "unset"),
