@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from lrs.certification import codes, ledger, people, registry, reports, settings
+from lrs.certification import codes, ledger, people, registry, reports, rules, settings
 from lrs.certification.rules import TAIPEI, RuleError
 from lrs.db import get_db
 from lrs.errors import AppError, BadRequest
@@ -109,6 +109,102 @@ def compliance_command(year: int, agency: str | None, today: dt.datetime | None)
     click.echo(f"{data['compliant']} of {len(data['people'])} people compliant in {year}")
     for warning in data["warnings"]:
         click.echo(f"  {warning['name']} ({warning['id_number']}): {warning['explanation']}")
+
+
+@certification_group.group("evaluate")
+def evaluate_group() -> None:
+    """Try the rules on a case without touching the database (R1-R4, R7, R8, R12, R15)."""
+
+
+def _parse_lines(items: tuple[str, ...]) -> list[rules.CreditLine]:
+    out = []
+    for item in items:
+        parts = item.split(":")
+        if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] not in ("d", "p")):
+            raise click.BadParameter(f"{item!r}: write code:hours, or code:hours:d (digital) / :p (physical)")
+        hours = rules.parse_hours(parts[1], what=f"hours of {parts[0]}")
+        physical = len(parts) == 3 and parts[2] == "p"
+        out.append(rules.CreditLine(parts[0], hours, rules.ZERO if physical else hours, hours if physical else rules.ZERO))
+    return out
+
+
+@evaluate_group.command("annual")
+@click.argument("credits", nargs=-1)
+@click.option("--year", type=int, required=True)
+@click.option("--agency", default=None, help="Use this agency's profile (from CERTIFICATION_PROFILES).")
+@click.option("--ntut-style", is_flag=True, help="Use the NTUT-style example profile of R2.")
+@click.option("--category", type=click.Choice([c.value for c in rules.StaffCategory]), default="permanent", show_default=True)
+@click.option("--security-role", type=click.Choice([r.value for r in rules.SecurityRole]), default="none", show_default=True)
+@click.option("--previous", multiple=True, help="Last year's credits (for IT staff's two-year 523 rule), as code:hours.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Also show the R15 warning as of this day.")
+@with_appcontext
+def evaluate_annual(credits: tuple[str, ...], year: int, agency: str | None, ntut_style: bool, category: str, security_role: str,
+                    previous: tuple[str, ...], today: dt.datetime | None) -> None:
+    """Check a year's credits (code:hours ...) against R1-R3, e.g. `annual --year 2026 501:1 337:3 386:1 502:2 503:2 202:10`."""
+    try:
+        profile = rules.ntut_style_profile(agency or "AGENCY0000") if ntut_style else settings.profile_book(current_app).resolve(agency, year)
+        result = rules.check_compliance(year, _parse_lines(credits), profile, category=rules.StaffCategory(category),
+                                        security_role=rules.SecurityRole(security_role), previous_year_lines=_parse_lines(previous))
+    except RuleError as err:
+        raise _fail(err) from None
+    click.echo(f"profile: {profile.name} (from {profile.valid_from})")
+    click.echo(f"compliant: {'yes' if result.compliant else 'no'} (learning hours: {'yes' if result.hours_compliant else 'no'}, "
+               f"資通安全: {'yes' if result.security_compliant else 'no'})")
+    for line in result.explain():
+        click.echo(f"  {line}")
+    if today is not None:
+        warning = rules.deadline_warning(result, profile, today.date())
+        click.echo(f"R15: {warning.explanation if warning else 'no warning'}")
+
+
+@evaluate_group.command("completion")
+@click.option("--hours", "hours_text", required=True, help="Certified hours of the course (H).")
+@click.option("--pass-mark", default=None, help="Pass mark; omit for 60 with a review flag (R5).")
+@click.option("--no-test", is_flag=True, help="The course has no test.")
+@click.option("--read-seconds", type=int, required=True)
+@click.option("--score", default=None, help="Best score, 0-100.")
+@click.option("--survey/--no-survey", default=True, show_default=True)
+@click.option("--completed-at", default=None, help="ISO time of completion, e.g. 2025-12-31T23:59:00+08:00 (R8).")
+@click.option("--class-start", default=None, help="First day of the class period (R8).")
+@click.option("--class-end", default=None, help="Last day of the class period (R8).")
+def evaluate_completion(hours_text: str, pass_mark: str | None, no_test: bool, read_seconds: int, score: str | None, survey: bool,
+                        completed_at: str | None, class_start: str | None, class_end: str | None) -> None:
+    """Decide the hours one completion earns (R4-R6, R8), e.g. `completion --hours 2 --pass-mark 60 --read-seconds 7199 --score 60`."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        terms = rules.CourseTerms(
+            hours=rules.parse_hours(hours_text), has_test=not no_test,
+            pass_mark=None if pass_mark is None else Decimal(pass_mark),
+            class_start=dt.date.fromisoformat(class_start) if class_start else None,
+            class_end=dt.date.fromisoformat(class_end) if class_end else None,
+        )
+        decision = rules.decide_credit(terms, rules.Attempt(Decimal(read_seconds), None if score is None else Decimal(score),
+                                                            survey_submitted=survey))
+        moment = dt.datetime.fromisoformat(completed_at) if completed_at else None
+    except (RuleError, InvalidOperation, ValueError) as err:
+        raise click.ClickException(f"Cannot evaluate: {err}") from None
+    click.echo(f"credited hours: {rules.format_hours(decision.hours)}")
+    for line in decision.explain():
+        click.echo(f"  {line}")
+    if decision.flags:
+        click.echo(f"  flags: {', '.join(decision.flags)}")
+    if moment is not None:
+        if moment.tzinfo is None:
+            raise click.ClickException("Give the completion time with its offset, e.g. +08:00.")
+        click.echo(f"  year (R8): {rules.attribute_year(moment)}; {rules.check_class_period(terms, moment).explanation}")
+
+
+@evaluate_group.command("mooc")
+@click.option("--published", required=True, help="Date the grade was published (YYYY-MM-DD).")
+@click.option("--applied", required=True, help="Date the learner applied (YYYY-MM-DD).")
+def evaluate_mooc(published: str, applied: str) -> None:
+    """Check a MOOC hours application against the 14-day window and give the upload due date (R12)."""
+    try:
+        decision = rules.check_mooc_application(dt.date.fromisoformat(published), dt.date.fromisoformat(applied))
+    except ValueError as err:
+        raise click.ClickException(f"Dates are written YYYY-MM-DD ({err}).") from None
+    click.echo(f"{'accepted' if decision.accepted else 'rejected'}: {decision.explanation}")
 
 
 @certification_group.group("codes")

@@ -138,3 +138,25 @@ def test_certification_export_files_are_owner_only(app: Flask, course: Course, p
     assert result.exit_code == 0, result.output
     assert out.stat().st_mode & 0o777 == 0o700
     assert all(path.stat().st_mode & 0o777 == 0o600 for path in out.iterdir())
+
+
+def test_certification_evaluate_commands_apply_the_rules(app: Flask) -> None:
+    """R1/R3/R4/R8/R12: `certification evaluate` gives the document's examples with their explanations."""
+    runner = app.test_cli_runner()
+    ok = runner.invoke(certification_group, args=["evaluate", "annual", "--year", "2026", "501:1", "337:4", "386:1", "502:2", "503:2", "202:10"])
+    assert ok.exit_code == 0 and "compliant: yes" in ok.output
+    short = runner.invoke(certification_group, args=["evaluate", "annual", "--year", "2026", "--security-role", "general",
+                                                     "501:1", "337:3", "386:1", "502:2", "503:2", "202:10", "523:6"])
+    assert "compliant: no" in short.output and "short by 1 h" in short.output and "(522, general)" in short.output
+    assert "0 h of 3 h required; short by 3 h" in short.output
+    one_short = runner.invoke(certification_group, args=["evaluate", "completion", "--hours", "2", "--pass-mark", "60",
+                                                         "--read-seconds", "7199", "--score", "60",
+                                                         "--completed-at", "2025-12-31T23:59:00+08:00"])
+    assert "credited hours: 0" in one_short.output and "1 s short" in one_short.output and "year (R8): 2025" in one_short.output
+    exact = runner.invoke(certification_group, args=["evaluate", "completion", "--hours", "2", "--pass-mark", "60",
+                                                     "--read-seconds", "7200", "--score", "60"])
+    assert "credited hours: 2" in exact.output
+    late = runner.invoke(certification_group, args=["evaluate", "mooc", "--published", "2026-03-01", "--applied", "2026-03-16"])
+    assert late.output.startswith("rejected")
+    bad = runner.invoke(certification_group, args=["evaluate", "annual", "--year", "2026", "501"])
+    assert bad.exit_code != 0
