@@ -22,10 +22,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The demo runs in one process, so it delivers outbox messages (xAPI statements, AGS scores) from a
+# thread of that process; production runs `learning-bridge outbox deliver` beside `serve`.
+DEMO_ENV = DEMO_MODE=$${DEMO_MODE:-1} ALLOW_PRIVATE_OUTBOUND=$${ALLOW_PRIVATE_OUTBOUND:-1} OUTBOX_IN_PROCESS=$${OUTBOX_IN_PROCESS:-1} PORT=$(PORT)
+
 run: install
-	DEMO_MODE=$${DEMO_MODE:-1} ALLOW_PRIVATE_OUTBOUND=$${ALLOW_PRIVATE_OUTBOUND:-1} PORT=$(PORT) $(LB) db upgrade
-	DEMO_MODE=$${DEMO_MODE:-1} ALLOW_PRIVATE_OUTBOUND=$${ALLOW_PRIVATE_OUTBOUND:-1} PORT=$(PORT) $(LB) demo
-	DEMO_MODE=$${DEMO_MODE:-1} ALLOW_PRIVATE_OUTBOUND=$${ALLOW_PRIVATE_OUTBOUND:-1} PORT=$(PORT) $(LB) run --port $(PORT)
+	$(DEMO_ENV) $(LB) db upgrade
+	$(DEMO_ENV) $(LB) demo
+	$(DEMO_ENV) $(LB) run --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check lrs lti_tool tests migrations

@@ -176,6 +176,12 @@ AREA_SETTINGS: dict[str, tuple[Any, str]] = {
     "CATALOG_LINK_CHECK_CONCURRENCY": (_parse_int(1, 32), "4"),
     "CATALOG_LICENCE_WARNING_DAYS": (_parse_int(1, 3650), "60"),
     "CATALOG_FOUR_EYES": (_parse_bool, "0"),
+    # Learner player
+    "LEARNING_TOKEN_HOURS": (_parse_int(1, 168), "12"),
+    "LEARNING_HEARTBEAT_SECONDS": (_parse_int(5, 600), "30"),
+    "LEARNING_HEARTBEAT_GRACE_SECONDS": (_parse_int(0, 600), "15"),
+    "LEARNING_HEARTBEAT_MIN_SECONDS": (_parse_int(1, 600), "10"),
+    "LEARNING_EVIDENCE_MAX_BYTES": (_parse_int(1024, 1024 * 1024 * 1024), "5242880"),
 }
 
 
