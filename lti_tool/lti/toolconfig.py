@@ -95,11 +95,37 @@ def manual_config() -> dict[str, Any]:
     }
 
 
+# Placements the tool wants for course staff picking courses, in the vocabularies platforms use
+# (Moodle's ContentArea; Canvas's selection placements). Only those a platform lists are asked for.
+DEEP_LINKING_PLACEMENTS = ("ContentArea", "link_selection", "assignment_selection", "module_index_menu_modal")
+CANVAS_PRIVACY_LEVEL = "https://canvas.instructure.com/lti/privacy_level"
+
+
+def _platform_placements(platform_config: dict[str, Any], message_type: str) -> list[str] | None:
+    """Return the wanted placements a platform supports for a message type, or None when it lists none."""
+    platform = platform_config.get(PLATFORM_CONFIGURATION)
+    supported = platform.get("messages_supported") if isinstance(platform, dict) else None
+    for message in supported if isinstance(supported, list) else []:
+        if isinstance(message, dict) and message.get("type") == message_type:
+            offered = message.get("placements")
+            if isinstance(offered, list):
+                return [p for p in DEEP_LINKING_PLACEMENTS if p in offered]
+    return None
+
+
 def registration_request(platform_config: dict[str, Any]) -> dict[str, Any]:
     """Build the client registration request for a platform (LTI Dynamic Registration 1.0 §3.4)."""
     u = urls()
     supported = platform_config.get("scopes_supported")
     scopes = [s for s in SCOPES if not isinstance(supported, list) or s in supported]
+    registered_messages = messages(u["launch"])
+    for message in registered_messages:
+        # §3.3.2: placements are the platform's vocabulary; ask only for ones it declared, or none at all.
+        message.pop("placements", None)
+        if message["type"] == DEEP_LINKING_REQUEST:
+            placements = _platform_placements(platform_config, DEEP_LINKING_REQUEST)
+            if placements:
+                message["placements"] = placements
     return {
         "application_type": "web",
         "response_types": ["id_token"],
@@ -119,6 +145,7 @@ def registration_request(platform_config: dict[str, Any]) -> dict[str, Any]:
             "description#zh-TW": DESCRIPTION_ZH,
             "custom_parameters": dict(CUSTOM_PARAMETERS),
             "claims": list(CLAIMS),
-            "messages": messages(u["launch"]),
+            "messages": registered_messages,
+            CANVAS_PRIVACY_LEVEL: "public",  # Canvas shares name and email only when asked; others ignore it
         },
     }

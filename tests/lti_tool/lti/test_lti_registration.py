@@ -63,6 +63,7 @@ def test_register_get_post_registers_and_closes_dialog(lti_app: Flask, fresh_pla
     assert set(messages) == {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
     assert messages["LtiDeepLinkingRequest"]["label#zh-TW"] and messages["LtiDeepLinkingRequest"]["label#en"]
     assert body[TOOL_CONFIGURATION]["custom_parameters"]
+    assert "placements" not in messages["LtiDeepLinkingRequest"]  # the platform declared none
     assert _stored(lti_app, fresh_platform) == ("active", [fresh_platform.deployment_id], "dynamic", "testlms")
 
 
@@ -181,3 +182,17 @@ def test_config_json_is_pasteable_as_canvas_developer_key(lti_client: FlaskClien
     assert {p["message_type"] for p in placements} == {"LtiDeepLinkingRequest"}
     page = lti_client.get("/lti/config").get_data(as_text=True)
     assert "BEGIN PUBLIC KEY" in page and "PRIVATE" not in page
+
+
+def test_register_request_asks_only_for_placements_the_platform_declares(lti_app: Flask) -> None:
+    """Ask for deep-linking placements in the platform's own vocabulary only (Dynamic Registration §3.3.2)."""
+    from lti_tool.lti.toolconfig import PLATFORM_CONFIGURATION, registration_request
+
+    canvas = {PLATFORM_CONFIGURATION: {"messages_supported": [
+        {"type": "LtiDeepLinkingRequest", "placements": ["link_selection", "editor_button", "assignment_selection"]},
+        {"type": "LtiResourceLinkRequest"}]}}
+    with lti_app.app_context():
+        body = registration_request(canvas)
+    messages = {m["type"]: m for m in body[TOOL_CONFIGURATION]["messages"]}
+    assert messages["LtiDeepLinkingRequest"]["placements"] == ["link_selection", "assignment_selection"]
+    assert "placements" not in messages["LtiResourceLinkRequest"]
