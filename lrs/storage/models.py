@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lrs.db import Base, UTCDateTime
@@ -56,7 +56,7 @@ class Statement(Base):
     actor_key: Mapped[str | None] = mapped_column(String(2048))
     object_type: Mapped[str] = mapped_column(String(16))
     object_activity_id: Mapped[str | None] = mapped_column(String(2048))
-    object_ref_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    object_ref_id: Mapped[str | None] = mapped_column(String(36))
     registration: Mapped[str | None] = mapped_column(String(36))
     stored: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     timestamp: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -67,7 +67,16 @@ class Statement(Base):
 
     # Filters go through lrs_statement_key; this index serves readers of completions by actor and verb.
     # Fewer indexes here keep batch inserts fast (every index costs on each of thousands of rows).
-    __table_args__ = (Index("ix_lrs_statement_actor_verb", "actor_key", "verb_id"),)
+    __table_args__ = (
+        Index("ix_lrs_statement_actor_verb", "actor_key", "verb_id"),
+        # Partial: most statements target no statement, and their NULLs need no index entry.
+        Index(
+            "ix_lrs_statement_object_ref_id",
+            "object_ref_id",
+            sqlite_where=text("object_ref_id IS NOT NULL"),
+            postgresql_where=text("object_ref_id IS NOT NULL"),
+        ),
+    )
 
 
 class StatementKey(Base):
