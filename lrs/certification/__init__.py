@@ -43,8 +43,14 @@ def ledger_hook(session: Session, statements: Sequence[dict[str, Any]]) -> None:
 
 def init_app(app: Flask) -> None:
     """Register this area's pages, API and hooks on the app."""
+    from lrs.certification.settings import get_vault
     from lrs.certification.views import init_app as init_views
+    from lrs.config import ConfigError
     from lrs.storage.hooks import register_stored_hook
 
+    try:
+        get_vault(app)  # fail at start-up, in one line, when the ID key is unusable (not at the first export)
+    except (ValueError, OSError) as err:
+        raise ConfigError(f"The national-ID encryption key is unusable: {err}") from None
     init_views(app)
     register_stored_hook(app, ledger_hook)

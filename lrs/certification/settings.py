@@ -10,7 +10,9 @@ Settings (app.config, from the environment through lrs.config):
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -22,8 +24,15 @@ _BOOK_KEY = "lb.certification.profiles"
 _TRUE = {"1", "true", "yes", "on"}
 
 
+def _setting(app: Flask, name: str, default: Any = None) -> Any:
+    """Read a setting from app.config (tests, lrs.config) or, until lrs.config lists it, from the environment."""
+    if name in app.config:
+        return app.config[name]
+    return os.environ.get(name, default)
+
+
 def _flag(app: Flask, name: str, default: bool) -> bool:
-    value = app.config.get(name, default)
+    value = _setting(app, name, default)
     return value.strip().lower() in _TRUE if isinstance(value, str) else bool(value)
 
 
@@ -32,7 +41,7 @@ def get_vault(app: Flask | None = None) -> idno.IdVault:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     vault = app.extensions.get(_VAULT_KEY)
     if vault is None:
-        secret = idno.load_secret(get_settings(app).keys_dir, app.config.get("CERTIFICATION_ID_KEY") or None)
+        secret = idno.load_secret(get_settings(app).keys_dir, _setting(app, "CERTIFICATION_ID_KEY") or None)
         vault = app.extensions[_VAULT_KEY] = idno.IdVault(secret)
     return vault
 
@@ -48,7 +57,7 @@ def profile_book(app: Flask | None = None) -> rules.ProfileBook:
     book = app.extensions.get(_BOOK_KEY)
     if book is None:
         book = rules.ProfileBook()
-        path = app.config.get("CERTIFICATION_PROFILES")
+        path = _setting(app, "CERTIFICATION_PROFILES")
         if path:
             try:
                 items = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -63,7 +72,7 @@ def profile_book(app: Flask | None = None) -> rules.ProfileBook:
 def export_dir(app: Flask | None = None) -> Path:
     """Return the folder exports are written to."""
     app = app or current_app
-    configured = app.config.get("CERTIFICATION_EXPORT_DIR")
+    configured = _setting(app, "CERTIFICATION_EXPORT_DIR")
     return Path(configured) if configured else get_settings(app).instance_path / "exports"
 
 

@@ -117,3 +117,13 @@ def test_idno_seal_validates_and_masks(tmp_path: Path) -> None:
     assert vault.decrypt(sealed.cipher) == "A123456789"
     with pytest.raises(idno.InvalidIdNumber):
         vault.seal("A123456788")
+
+
+def test_idno_app_start_refuses_bad_configured_key(tmp_path: Path) -> None:
+    """D6: a malformed CERTIFICATION_ID_KEY stops start-up with one line, not a 500 at the first export."""
+    import lti_tool
+    from lrs.config import ConfigError
+    from tests.conftest import app_config
+
+    with pytest.raises(ConfigError, match="CERTIFICATION_ID_KEY"):
+        lti_tool.create_app(app_config(f"sqlite:///{tmp_path / 'x.db'}", tmp_path, CERTIFICATION_ID_KEY="too-short"))
