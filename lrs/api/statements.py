@@ -8,12 +8,9 @@ attachments. Parsing and rules live in `lrs.xapi`; rows in `lrs.storage.statemen
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from flask import Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
@@ -24,7 +21,7 @@ from lrs.errors import BadRequest, NotFound
 from lrs.storage import statements as repo
 from lrs.storage.hooks import run_stored_hooks
 from lrs.xapi import attachments as xatt
-from lrs.xapi import formats, query, signature, types, validation
+from lrs.xapi import formats, jsonio, query, signature, types, validation
 from lrs.xapi.statements import agent_key, attachment_hashes
 from lrs.xapi.types import format_timestamp
 
@@ -56,38 +53,7 @@ def _parse_body() -> tuple[Any, dict[str, xatt.AttachmentData]]:
         )
     if not raw.strip():
         raise BadRequest("The request body is empty: send a statement or an array of statements as JSON.")
-    return parse_json(raw), data
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    mapping = dict(pairs)
-    if len(mapping) != len(pairs):
-        seen: set[str] = set()
-        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        # IEEE 9274.1.1 4.2.1: the LRS rejects a statement that uses a property more than once.
-        raise BadRequest(f"The property {repeated!r} appears more than once in one JSON object.")
-    return mapping
-
-
-def _no_constants(name: str) -> Any:
-    raise BadRequest(f"The request body is not valid JSON ({name} is not a JSON number).")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise BadRequest(f"The number {text[:40]} is too large to store as a JSON number.")
-    return value
-
-
-def parse_json(raw: bytes) -> Any:
-    """Parse a JSON body strictly: no repeated properties, no NaN, Infinity or overflowing numbers."""
-    try:
-        return json.loads(raw, object_pairs_hook=_unique_keys, parse_constant=_no_constants, parse_float=_finite)
-    except json.JSONDecodeError as err:
-        raise BadRequest(f"The request body is not valid JSON ({err.msg} at position {err.pos}).") from None
-    except (UnicodeDecodeError, RecursionError):
-        raise BadRequest("The request body is not valid UTF-8 JSON, or nests too deeply.") from None
+    return jsonio.parse_json(raw), data
 
 
 def _check_params(allowed: set[str]) -> None:
@@ -157,16 +123,8 @@ def post_statements() -> ResponseReturnValue:
     return _json(ids)
 
 
-def _dumps(value: Any) -> bytes:
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        # Extension values may nest deeper or hold larger integers than orjson writes.
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 def _json(value: Any, status: int = 200) -> Response:
-    return Response(_dumps(value), status=status, mimetype=JSON_TYPE)
+    return Response(jsonio.dumps(value), status=status, mimetype=JSON_TYPE)
 
 
 def _languages() -> list[str]:
@@ -209,7 +167,7 @@ def _reader() -> str | None:
 
 
 def _answer(payload: Any, statements_out: list[dict[str, Any]], with_attachments: bool) -> Response:
-    body = _dumps(payload)
+    body = jsonio.dumps(payload)
     if not with_attachments:
         response = Response(body, mimetype=JSON_TYPE)
     else:

@@ -8,7 +8,6 @@ refused). Behaviour is the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from lrs.db import utcnow
 from lrs.errors import BadRequest, Conflict
 from lrs.storage.models import Activity, Attachment, Statement, StatementKey
+from lrs.xapi import jsonio
 from lrs.xapi import statements as xs
 from lrs.xapi.attachments import AttachmentData
 from lrs.xapi.equivalence import equivalent
@@ -84,12 +84,7 @@ def _now_ms() -> dt.datetime:
 
 
 def _dumps(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:
-        # orjson writes at most 254 levels of nesting and 64-bit integers; extension values may
-        # hold more (IEEE 9274.1.1 4.2.7: never reject a statement for its extension values).
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return jsonio.dumps(value).decode("utf-8")
 
 
 def _insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
