@@ -8,6 +8,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command, with_appcontext
+from werkzeug.serving import run_simple
 
 from lrs import cli as lrs_cli
 from lrs.app import get_settings
@@ -68,7 +69,8 @@ def run_command(host: str, port: int | None) -> None:
     if not settings.lrs_endpoint:
         click.echo(f"  xAPI LRS:       {base}/xapi/")
     click.echo("Press Ctrl+C to stop.")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Flask's app.run() refuses to start from inside its own CLI; serve with werkzeug directly.
+    run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)  # type: ignore[attr-defined]
 
 
 @cli.command("serve")

@@ -94,3 +94,41 @@ def test_cli_run_refuses_unmigrated_database(cli_env: dict[str, str]) -> None:
     result = run(cli_env, "run", "--port", "0")
     assert result.returncode == 1
     assert "learning-bridge db upgrade" in result.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_cli_run_serves_the_product(cli_env: dict[str, str]) -> None:
+    """Start the development server on 127.0.0.1 and answer /healthz and the front page."""
+    import time
+
+    import requests
+
+    assert run(cli_env, "db", "upgrade").returncode == 0
+    port = _free_port()
+    server = subprocess.Popen([SCRIPT, "run", "--port", str(port)], env=cli_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None, "the server exited before it answered"
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.3)
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok"
+        front = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert "國際學習橋接平臺" in front.text
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert f"running at http://127.0.0.1:{port}/" in out
