@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 
 PENDING_PREFIX = "lti:dr:"
 PENDING_TTL = 1800
+# Canvas Cloud serves every tenant's configuration from the tenant's own host (school.instructure.com)
+# while all tenants share one issuer; only configuration URLs on Instructure's hosts may claim it.
+SHARED_ISSUERS = {
+    "https://canvas.instructure.com": ".instructure.com",
+    "https://canvas.beta.instructure.com": ".instructure.com",
+    "https://canvas.test.instructure.com": ".instructure.com",
+}
 REQUIRED_ENDPOINTS = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
 
 
@@ -77,7 +84,11 @@ def check_configuration(config: dict[str, Any], openid_configuration: str) -> No
     if missing:
         raise PlatformAnswerInvalid("The platform's OpenID configuration lacks " + ", ".join(missing) + ".")
     issuer_host = urlsplit(config["issuer"]).hostname
-    if not issuer_host or issuer_host != urlsplit(openid_configuration).hostname:
+    config_host = urlsplit(openid_configuration).hostname or ""
+    shared_suffix = SHARED_ISSUERS.get(config["issuer"].rstrip("/"))
+    same_host = bool(issuer_host) and issuer_host == config_host
+    shared = shared_suffix is not None and config_host.endswith(shared_suffix)
+    if not (same_host or shared):
         raise PlatformAnswerInvalid(
             f"The platform's issuer {config['issuer'][:200]!r} is not on the host of its configuration URL "
             f"{openid_configuration[:200]!r}; refusing to register (LTI Dynamic Registration §3.5.1)."

@@ -196,3 +196,25 @@ def test_register_request_asks_only_for_placements_the_platform_declares(lti_app
     messages = {m["type"]: m for m in body[TOOL_CONFIGURATION]["messages"]}
     assert messages["LtiDeepLinkingRequest"]["placements"] == ["link_selection", "assignment_selection"]
     assert "placements" not in messages["LtiResourceLinkRequest"]
+
+
+@pytest.mark.parametrize(("issuer", "config_url", "accepted"), [
+    ("https://moodle.example.gov.tw", "https://moodle.example.gov.tw/mod/lti/openid-configuration.php", True),
+    ("https://moodle.example.gov.tw/moodle", "https://moodle.example.gov.tw/moodle/mod/lti/openid-configuration.php", True),
+    ("https://moodle.example.gov.tw", "https://evil.example/openid-configuration", False),
+    ("https://canvas.instructure.com", "https://school.instructure.com/api/lti/security/openid-configuration", True),
+    ("https://canvas.instructure.com", "https://instructure.com.evil.example/openid-configuration", False),
+    ("https://other.instructure.com", "https://school.instructure.com/api/lti/security/openid-configuration", False),
+])
+def test_register_issuer_host_check(issuer: str, config_url: str, accepted: bool) -> None:
+    """Require the issuer on the configuration URL's host (DR §3.5.1), Canvas Cloud's shared issuer on its hosts only."""
+    from lti_tool.lti.dynamic import check_configuration
+    from lti_tool.lti.errors import PlatformAnswerInvalid
+
+    config = {"issuer": issuer, "authorization_endpoint": issuer + "/auth", "token_endpoint": issuer + "/token",
+              "jwks_uri": issuer + "/jwks", "registration_endpoint": issuer + "/register"}
+    if accepted:
+        check_configuration(config, config_url)
+    else:
+        with pytest.raises(PlatformAnswerInvalid, match=r"§3\.5\.1"):
+            check_configuration(config, config_url)
