@@ -384,7 +384,8 @@ class HardenedMessageLaunch(MessageLaunch[ToolRequest, DatabaseToolConf, Session
     def __init__(self, request: ToolRequest, tool_config: DatabaseToolConf, cache: Cache,
                  storage: CacheLaunchDataStorage, policy: LaunchPolicy) -> None:
         super().__init__(request, tool_config, session_service=session_service(request, storage),
-                         cookie_service=ToolCookieService(request))
+                         cookie_service=ToolCookieService(request),
+                         requests_session=outbound.BoundedSession(policy.limits))
         self.cache = cache
         self.policy = policy
         self.record: StateRecord | None = None

@@ -150,3 +150,20 @@ def fetch_json(url: str, limits: Limits, *, method: str = "GET", json_body: Any 
             return JsonAnswer(status, {})
         raise NotJson("the answer is not a JSON object")
     return JsonAnswer(status, body)
+
+
+class BoundedSession(requests.Session):
+    """A requests session for pylti1p3's AGS and NRPS calls: refused addresses, a timeout, no redirects."""
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__()
+        self.limits = limits
+        self.headers["User-Agent"] = USER_AGENT
+        self.max_redirects = 0
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        """Check the address, then send with the configured timeout unless one is given."""
+        check_url(url.decode() if isinstance(url, bytes) else url, self.limits.allow_private)
+        kwargs.setdefault("timeout", self.limits.timeout)
+        kwargs.setdefault("allow_redirects", False)
+        return super().request(method, url, *args, **kwargs)

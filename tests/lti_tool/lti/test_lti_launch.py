@@ -159,6 +159,9 @@ def test_launch_current_launch_gives_typed_context(lti_client: FlaskClient, lti_
         assert context.deployment_id == platform.deployment_id and context.catalog_course == "ted-001"
         restored = message_launch(context)
         assert restored.get_launch_data()["sub"] == "user-42"
+        from lti_tool.lti.outbound import BoundedSession
+
+        assert isinstance(restored.get_service_connector()._requests_session, BoundedSession)
 
 
 def test_launched_get_without_token_is_401(lti_client: FlaskClient) -> None:
