@@ -176,6 +176,14 @@ AREA_SETTINGS: dict[str, tuple[Any, str]] = {
     "CATALOG_LINK_CHECK_CONCURRENCY": (_parse_int(1, 32), "4"),
     "CATALOG_LICENCE_WARNING_DAYS": (_parse_int(1, 3650), "60"),
     "CATALOG_FOUR_EYES": (_parse_bool, "0"),
+    # LTI
+    "LTI_KEY_OVERLAP_HOURS": (_parse_int(0, 24 * 90), "24"),
+    "LTI_KEY_RETENTION_HOURS": (_parse_int(0, 24 * 365), "72"),
+    "LTI_CLOCK_LEEWAY_SECONDS": (_parse_int(0, 600), "60"),
+    "LTI_PLATFORM_JWKS_TTL_SECONDS": (_parse_int(10, 86400 * 7), "3600"),
+    "LTI_JWKS_REFETCH_SECONDS": (_parse_int(1, 86400), "60"),
+    "LTI_LAUNCH_SESSION_HOURS": (_parse_int(1, 72), "8"),
+    "LTI_DYNAMIC_REGISTRATION_REQUIRES_APPROVAL": (_parse_bool, "0"),
     # Learner player
     "LEARNING_TOKEN_HOURS": (_parse_int(1, 168), "12"),
     "LEARNING_HEARTBEAT_SECONDS": (_parse_int(5, 600), "30"),

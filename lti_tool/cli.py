@@ -86,6 +86,8 @@ def serve_command(bind: str | None, workers: int | None) -> None:
         "--bind", bind or f"127.0.0.1:{settings.port}",
         "--workers", str(workers or settings.workers),
         "--access-logfile", "-",
+        # Log the path without its query: launched pages carry a bearer launch token (lt=) there.
+        "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s',
         "--forwarded-allow-ips", "127.0.0.1",
         "lti_tool.wsgi:app",
     ]

@@ -46,3 +46,9 @@ def test_pages_send_security_headers(client: FlaskClient) -> None:
     response = client.get("/")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_language_switch_keeps_the_query_string(client: FlaskClient) -> None:
+    """Keep other query parameters (such as a launch token) in the language links."""
+    page = client.get("/?lt=launch-token-value&page=2").get_data(as_text=True)
+    assert 'href="/?lt=launch-token-value&amp;page=2&amp;lang=en"' in page
