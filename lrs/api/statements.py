@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from lrs.api import auth
 from lrs.api.blueprint import bp, dispatch
-from lrs.db import get_session, utcnow
+from lrs.db import get_session
 from lrs.errors import BadRequest, NotFound
 from lrs.storage import statements as repo
 from lrs.storage.hooks import run_stored_hooks
@@ -26,6 +26,8 @@ from lrs.xapi.statements import agent_key, attachment_hashes
 from lrs.xapi.types import format_timestamp
 
 DEFAULT_MAX_LIMIT = 250
+# Longest a write transaction is expected to stay uncommitted after assigning `stored`.
+DEFAULT_CONSISTENCY_MARGIN = 5.0
 JSON_TYPE = "application/json"
 
 
@@ -190,8 +192,9 @@ def get_statements() -> ResponseReturnValue:
     parsed = query.parse_params(list(g.xapi.params.items(multi=True)), limit)
     authority = _reader()
     session = get_session()
-    # Taken before reading: every statement committed before this instant is visible to the read.
-    g.lb_consistent_through = format_timestamp(utcnow())
+    # Taken before reading, so the read sees at least everything this instant vouches for.
+    margin = float(current_app.config.get("LRS_CONSISTENCY_MARGIN_SECONDS", DEFAULT_CONSISTENCY_MARGIN))
+    g.lb_consistent_through = format_timestamp(repo.consistent_through(session, margin))
     if isinstance(parsed, query.SingleQuery):
         found = repo.get_statement(session, parsed.statement_id, voided=parsed.voided, authority_key=authority)
         if found is None:

@@ -446,6 +446,20 @@ def _estimate(session: Session, kind: str, value: str) -> int:
     return int(session.scalar(select(func.count()).select_from(capped)) or 0)
 
 
+def consistent_through(session: Session, margin_seconds: float) -> dt.datetime:
+    """Return the latest time up to which every stored statement is visible to this session.
+
+    Communication 2.1.3 (X-Experience-API-Consistent-Through). Writers assign `stored` under the
+    write lock, one after the other, so once a statement is visible every statement stored
+    before it is too; a writer still in flight stored its statements less than `margin_seconds`
+    ago. The later of "the newest visible statement" and "now minus the margin" is therefore safe,
+    and it is fresh both under load and when the LRS is idle.
+    """
+    newest = session.scalar(select(func.max(Statement.stored)))
+    floor = utcnow() - dt.timedelta(seconds=margin_seconds)
+    return max(newest, floor) if newest is not None else floor
+
+
 def latest_pk(session: Session) -> int:
     """Return the highest stored-order key (0 when empty)."""
     return int(session.scalar(select(func.coalesce(func.max(Statement.pk), 0))) or 0)

@@ -658,3 +658,11 @@ def test_statements_post_extension_values_never_rejected(xapi: XapiClient, value
         deep = [deep]
     ident = xapi.store(statement(result={"extensions": {"http://e.com/x": deep}}))[0]
     assert xapi.get({"statementId": ident}).status_code == 200
+
+
+def test_statements_get_consistent_through_covers_latest_write(xapi: XapiClient) -> None:
+    """Vouch for every stored statement up to the latest one visible (Communication 2.1.3 Consistent-Through)."""
+    ident = xapi.store(statement())[0]
+    stored = xapi.get({"statementId": ident}).get_json()["stored"]
+    through = xapi.get({"verb": ATTEMPTED}).headers["X-Experience-API-Consistent-Through"]
+    assert through >= stored  # same fixed-width UTC format, so text order is time order
