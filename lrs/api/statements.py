@@ -29,6 +29,7 @@ DEFAULT_MAX_LIMIT = 250
 # Longest a write transaction is expected to stay uncommitted after assigning `stored`.
 DEFAULT_CONSISTENCY_MARGIN = 5.0
 JSON_TYPE = "application/json"
+ACTIVITY_CACHE_KEY = "lb.lrs_activity_cache"
 
 
 @bp.route("/statements", methods=["GET", "PUT", "POST", "DELETE", "HEAD"])
@@ -84,14 +85,26 @@ def _store(documents: list[Any], data: dict[str, xatt.AttachmentData]) -> list[s
         signature.verify_signed(document, data)
     session = get_session()
     try:
-        result = repo.store_batch(session, documents, authority=caller.authority, version=version, attachments=data)
+        cache = _activity_cache()
+        result = repo.store_batch(
+            session, documents, authority=caller.authority, version=version, attachments=data, activity_cache=cache
+        )
         if result.stored:
             run_stored_hooks(current_app._get_current_object(), session, result.stored)  # type: ignore[attr-defined]
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    cache.remember(result.activities)
     return result.ids
+
+
+def _activity_cache() -> repo.ActivityCache:
+    """Return this worker's cache of canonical Activity definitions."""
+    cache: repo.ActivityCache | None = current_app.extensions.get(ACTIVITY_CACHE_KEY)
+    if cache is None:
+        cache = current_app.extensions.setdefault(ACTIVITY_CACHE_KEY, repo.ActivityCache())
+    return cache
 
 
 def put_statement() -> ResponseReturnValue:

@@ -8,8 +8,10 @@ refused). Behaviour is the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -42,6 +44,40 @@ class StoreResult:
 
     ids: list[str]
     stored: list[dict[str, Any]]
+    # Canonical Activity definitions this batch wrote or read, for `ActivityCache.remember`.
+    activities: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class ActivityCache:
+    """Remember canonical Activity definitions so repeated statements skip their merge queries.
+
+    Merges only add to a definition, so when a remembered definition already covers what a
+    statement brings, the stored one (remembered or newer) covers it too. Remember only after
+    the transaction commits, so a rolled-back batch never leaves definitions it did not store.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def covers(self, activity_id: str, definition: dict[str, Any]) -> bool:
+        """Tell whether the remembered definition already holds everything in `definition`."""
+        with self._lock:
+            known = self._items.get(activity_id)
+            if known is None:
+                return False
+            self._items.move_to_end(activity_id)
+        return _merge_maps(known, definition) == known
+
+    def remember(self, definitions: dict[str, dict[str, Any]]) -> None:
+        """Remember definitions as stored, forgetting the least recently used beyond the size."""
+        with self._lock:
+            for activity_id, definition in definitions.items():
+                self._items[activity_id] = definition
+                self._items.move_to_end(activity_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -102,6 +138,7 @@ def store_batch(
     authority: dict[str, Any],
     version: str,
     attachments: dict[str, AttachmentData] | None = None,
+    activity_cache: ActivityCache | None = None,
 ) -> StoreResult:
     """Store validated statements atomically and return their ids and the statements as stored.
 
@@ -195,8 +232,8 @@ def store_batch(
             .values(voided=True)
         )
     _store_attachments(session, new, attachments or {})
-    merge_activities(session, new, stored_at)
-    return StoreResult(ids, new)
+    activities = merge_activities(session, new, stored_at, activity_cache)
+    return StoreResult(ids, new, activities)
 
 
 def _check_voiding(session: Session, new: Sequence[dict[str, Any]], keys: Sequence[xs.StatementKeys]) -> None:
@@ -298,19 +335,24 @@ def _merge_maps(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def merge_activities(session: Session, new: Iterable[dict[str, Any]], when: dt.datetime) -> None:
+def merge_activities(
+    session: Session, new: Iterable[dict[str, Any]], when: dt.datetime, cache: ActivityCache | None = None
+) -> dict[str, dict[str, Any]]:
     """Merge the Activity Definitions in new statements into each Activity's canonical definition.
 
     Data 2.4.4.1 / IEEE 9274.1.1 4.2.4.3: the LRS may update its canonical definition; language
-    maps are merged so that every language any statement gave is kept.
+    maps are merged so that every language any statement gave is kept. Returns the definitions
+    as now stored for the Activities it looked at (those the cache already covered are skipped).
     """
     definitions: dict[str, dict[str, Any]] = {}
     for stmt in new:
         for item in xs.activities_with_definitions(stmt):
             activity_id = str(item["id"])
             definitions[activity_id] = _merge_maps(definitions.get(activity_id, {}), item.get("definition") or {})
+    if cache is not None:
+        definitions = {key: value for key, value in definitions.items() if not cache.covers(key, value)}
     if not definitions:
-        return
+        return {}
     stored = {
         row.activity_id: row.definition
         for row in session.execute(
@@ -318,17 +360,21 @@ def merge_activities(session: Session, new: Iterable[dict[str, Any]], when: dt.d
         )
     }
     inserts = []
+    result: dict[str, dict[str, Any]] = {}
     for activity_id, definition in definitions.items():
         if activity_id not in stored:
             inserts.append({"activity_id": activity_id, "definition": _dumps(definition), "updated": when})
-        elif definition:
-            merged = _merge_maps(orjson.loads(stored[activity_id]), definition)
-            text_value = _dumps(merged)
-            if text_value != stored[activity_id]:
-                session.execute(
-                    update(Activity).where(Activity.activity_id == activity_id).values(definition=text_value, updated=when)
-                )
+            result[activity_id] = definition
+            continue
+        merged = _merge_maps(orjson.loads(stored[activity_id]), definition)
+        text_value = _dumps(merged)
+        if text_value != stored[activity_id]:
+            session.execute(
+                update(Activity).where(Activity.activity_id == activity_id).values(definition=text_value, updated=when)
+            )
+        result[activity_id] = merged
     _insert_ignore(session, Activity, inserts)
+    return result
 
 
 def get_activity_definition(session: Session, activity_id: str) -> dict[str, Any] | None:

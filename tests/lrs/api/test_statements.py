@@ -666,3 +666,20 @@ def test_statements_get_consistent_through_covers_latest_write(xapi: XapiClient)
     stored = xapi.get({"statementId": ident}).get_json()["stored"]
     through = xapi.get({"verb": ATTEMPTED}).headers["X-Experience-API-Consistent-Through"]
     assert through >= stored  # same fixed-width UTC format, so text order is time order
+
+
+def test_statements_post_rolled_back_batch_leaves_no_remembered_definition(xapi: XapiClient) -> None:
+    """Keep the Activity merge exact after a failed batch: nothing it merged is remembered as stored."""
+    failing = {"on": True}
+
+    def hook(session: Session, stored: Sequence[dict[str, Any]]) -> None:
+        if failing["on"]:
+            raise RuntimeError("forwarding table unavailable")
+
+    register_stored_hook(app_of(xapi.client), hook)
+    body = statement(object={"id": COURSE, "definition": {"name": {"fr": "Cours"}}})
+    assert xapi.post(body).status_code == 500
+    failing["on"] = False
+    assert xapi.post(body).status_code == 200
+    with get_db(app_of(xapi.client)).session() as session:
+        assert get_activity_definition(session, COURSE) == {"name": {"fr": "Cours"}}
