@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
@@ -66,6 +67,11 @@ class RecomputeReport:
                                                "revoked", "unchanged", "problem_count", "problems")}
 
 
+def _json(value: list[str]) -> str:
+    """Serialise a list of strings compactly (UTF-8 kept as is)."""
+    return orjson.dumps(value).decode()
+
+
 @dataclass
 class Desired:
     """A ledger row as the evidence and overrides want it."""
@@ -85,8 +91,8 @@ class Desired:
         return {
             "status": self.status, "source": self.source, "digital_tenths": self.digital_tenths,
             "physical_tenths": self.physical_tenths, "score": self.score, "started_at": self.started_at,
-            "completed_at": self.completed_at, "statement_ids": json.dumps(self.statement_ids),
-            "explanation": json.dumps(self.explanation, ensure_ascii=False),
+            "completed_at": self.completed_at, "statement_ids": _json(self.statement_ids),
+            "explanation": _json(self.explanation),
         }
 
 
@@ -274,7 +280,7 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
     for row in existing.values():
         if row.status == "credited":
             row.status = "revoked"
-            row.explanation = json.dumps(_why_revoked(session, json.loads(row.statement_ids)), ensure_ascii=False)
+            row.explanation = _json(_why_revoked(session, json.loads(row.statement_ids)))
             row.updated_at = now
             report.revoked += 1
             report.updated += 1

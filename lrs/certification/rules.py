@@ -562,16 +562,15 @@ class CreditDecision:
     hours: Decimal
     conditions: tuple[Condition, ...]
     flags: tuple[str, ...] = ()
+    failures: tuple[Condition, ...] = field(init=False, repr=False, compare=False)  # the conditions that did not hold
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "failures", tuple(c for c in self.conditions if not c.met))
 
     @property
     def credited(self) -> bool:
         """Tell whether the completion earns hours."""
         return self.hours > 0
-
-    @functools.cached_property
-    def failures(self) -> tuple[Condition, ...]:
-        """Return the conditions that did not hold."""
-        return tuple(c for c in self.conditions if not c.met)
 
     def explain(self) -> list[str]:
         """Return one line per condition, failures first."""
@@ -624,6 +623,7 @@ def decide_credit(terms: CourseTerms, attempt: Attempt) -> CreditDecision:
     return CreditDecision(terms.hours if all_met else ZERO, tuple(conditions), tuple(flags))
 
 
+@functools.lru_cache(maxsize=8192)
 def _fmt_score(score: Decimal) -> str:
     return format(Decimal(score).normalize(), "f")
 
