@@ -186,41 +186,18 @@ def store_batch(
         else []
     )
     already_voided = {row.object_ref_id for row in referrers if row.verb_id == VOIDED_VERB}
-    rows = []
-    for stmt, key in zip(new, keys, strict=True):
-        timestamp = parse_timestamp(stmt["timestamp"]) or stored_at
-        rows.append(
-            {
-                "statement_id": stmt["id"].lower(),
-                "body": _dumps(stmt),
-                "verb_id": key.verb_id,
-                "actor_key": key.actor_key,
-                "object_type": key.object_type,
-                "object_activity_id": key.object_activity_id,
-                "object_ref_id": key.object_ref_id,
-                "registration": key.registration,
-                "stored": stored_at,
-                "timestamp": timestamp,
-                "voided": stmt["id"].lower() in already_voided and key.voiding_target is None,
-                "authority_key": authority_key,
-                "has_attachments": bool(xs.attachment_hashes(stmt)),
-                "version": str(stmt["version"]),
-            }
+    rows = [
+        statement_row(
+            stmt,
+            key,
+            stored_at=stored_at,
+            authority_key=authority_key,
+            voided=stmt["id"].lower() in already_voided and key.voiding_target is None,
         )
-    # Under the write lock no one else inserts, so the next stored-order keys are ours to assign;
-    # plain executemany through Core is several times faster than RETURNING through the ORM.
-    base = int(session.scalar(select(func.max(Statement.pk))) or 0)
-    pks: dict[str, int] = {}
-    for offset, values in enumerate(rows, start=1):
-        values["pk"] = pks[values["statement_id"]] = base + offset
-    _bulk_insert(session, STATEMENT_TABLE, rows)
-    _inherit_target_keys(session, new, keys)
-    key_rows = [
-        {"kind": kind, "value": value, "statement_pk": pks[stmt["id"].lower()]}
         for stmt, key in zip(new, keys, strict=True)
-        for kind, value in key.keys
     ]
-    _bulk_insert(session, KEY_TABLE, key_rows)
+    _inherit_target_keys(session, new, keys)
+    insert_rows(session, rows, [key.keys for key in keys])
     if referrers:
         new_keys = {stmt["id"].lower(): key.keys for stmt, key in zip(new, keys, strict=True)}
         _propagate_to_referrers(session, new_keys, [(row.pk, row.statement_id, row.object_ref_id) for row in referrers])
@@ -234,6 +211,46 @@ def store_batch(
     _store_attachments(session, new, attachments or {})
     activities = merge_activities(session, new, stored_at, activity_cache)
     return StoreResult(ids, new, activities)
+
+
+def statement_row(
+    stmt: dict[str, Any], key: xs.StatementKeys, *, stored_at: dt.datetime, authority_key: str | None, voided: bool = False
+) -> dict[str, Any]:
+    """Return the `lrs_statement` row of a prepared statement (without its stored-order key)."""
+    return {
+        "statement_id": stmt["id"].lower(),
+        "body": _dumps(stmt),
+        "verb_id": key.verb_id,
+        "actor_key": key.actor_key,
+        "object_type": key.object_type,
+        "object_activity_id": key.object_activity_id,
+        "object_ref_id": key.object_ref_id,
+        "registration": key.registration,
+        "stored": stored_at,
+        "timestamp": parse_timestamp(stmt["timestamp"]) or stored_at,
+        "voided": voided,
+        "authority_key": authority_key,
+        "has_attachments": bool(xs.attachment_hashes(stmt)),
+        "version": str(stmt["version"]),
+    }
+
+
+def insert_rows(session: Session, rows: list[dict[str, Any]], keys: Sequence[set[tuple[str, str]]]) -> None:
+    """Insert statement rows and their index keys; call it holding `lock_for_write`.
+
+    Under the write lock no one else inserts, so the next stored-order keys are ours to assign,
+    and plain bulk inserts replace RETURNING round trips.
+    """
+    base = int(session.scalar(select(func.max(Statement.pk))) or 0)
+    for offset, values in enumerate(rows, start=1):
+        values["pk"] = base + offset
+    _bulk_insert(session, STATEMENT_TABLE, rows)
+    key_rows = [
+        {"kind": kind, "value": value, "statement_pk": values["pk"]}
+        for values, statement_keys in zip(rows, keys, strict=True)
+        for kind, value in statement_keys
+    ]
+    _bulk_insert(session, KEY_TABLE, key_rows)
 
 
 def _check_voiding(session: Session, new: Sequence[dict[str, Any]], keys: Sequence[xs.StatementKeys]) -> None:
