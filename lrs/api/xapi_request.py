@@ -50,20 +50,22 @@ class XapiRequest:
 def negotiate_version(header: str | None, *, required: bool = True) -> str:
     """Map the client's X-Experience-API-Version to the version we answer with.
 
-    xAPI 1.0.3 Communication 3.3: every request carries the header; an LRS accepts 1.0.x and rejects
-    other versions with 400; responses carry the latest patch version. xAPI 2.0.0 adds "2.0.0".
+    xAPI 1.0.3 Communication 3.3: every request carries the header; an LRS accepts 1.0.x (and "1.0"
+    as if it were "1.0.0", 3.3.s3.b3) and rejects other versions with 400; responses carry the latest
+    patch version. xAPI 2.0.0 adds "2.0.0". The About resource answers whatever the header says
+    (Communication 2.8.s5.b4), so when the header is not required an unusable one means 1.0.3.
     """
-    if not header:
-        if required:
-            raise BadRequest("The X-Experience-API-Version header is missing: send 1.0.3 or 2.0.0.")
-        return V1
-    value = header.strip()
+    value = (header or "").strip()
     parts = value.split(".")
-    if len(parts) == 3 and all(part.isdigit() for part in parts):
+    if len(parts) in (2, 3) and all(part.isdigit() for part in parts):
         if parts[0] == "1" and parts[1] == "0":
             return V1
         if parts[0] == "2" and parts[1] == "0":
             return V2
+    if not required:
+        return V1
+    if not value:
+        raise BadRequest("The X-Experience-API-Version header is missing: send 1.0.3 or 2.0.0.")
     raise BadRequest(f"X-Experience-API-Version {value!r} is not supported: send 1.0.3 or 2.0.0.")
 
 

@@ -178,6 +178,10 @@ def finish_storage_launch(pending_id: str, state: str, nonce: str) -> tuple[Laun
 
 
 def _token_from_request() -> str | None:
+    if request.path.startswith("/xapi/"):
+        # xAPI clients authenticate with LRS credentials; reading request.form here would drain
+        # an alternate-syntax body before the LRS parses it.
+        return None
     return request.args.get(TOKEN_PARAM) or request.form.get(TOKEN_PARAM) or request.headers.get(TOKEN_HEADER)
 
 

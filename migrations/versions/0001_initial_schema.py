@@ -262,7 +262,7 @@ def upgrade() -> None:
     with op.batch_alter_table('lrs_statement', schema=None) as batch_op:
         batch_op.create_index('ix_lrs_statement_actor_verb', ['actor_key', 'verb_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lrs_statement_authority_key'), ['authority_key'], unique=False)
-        batch_op.create_index(batch_op.f('ix_lrs_statement_object_ref_id'), ['object_ref_id'], unique=False)
+        batch_op.create_index('ix_lrs_statement_object_ref_id', ['object_ref_id'], unique=False, sqlite_where=sa.text('object_ref_id IS NOT NULL'), postgresql_where=sa.text('object_ref_id IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_lrs_statement_stored'), ['stored'], unique=False)
 
     op.create_table('lrs_statement_key',
@@ -725,7 +725,7 @@ def downgrade() -> None:
     op.drop_table('lrs_statement_key')
     with op.batch_alter_table('lrs_statement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lrs_statement_stored'))
-        batch_op.drop_index(batch_op.f('ix_lrs_statement_object_ref_id'))
+        batch_op.drop_index('ix_lrs_statement_object_ref_id', sqlite_where=sa.text('object_ref_id IS NOT NULL'), postgresql_where=sa.text('object_ref_id IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_lrs_statement_authority_key'))
         batch_op.drop_index('ix_lrs_statement_actor_verb')
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from flask.testing import FlaskClient
 
 from tests.lrs.documents import fixtures
@@ -19,10 +18,6 @@ def test_about_get_lists_versions_without_credentials(xclient: FlaskClient) -> N
     assert response.headers["X-Experience-API-Version"] == "1.0.3"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shared edge (lrs/api/xapi_request.build_request) still rejects an unknown version on public endpoints",
-)
 def test_about_ignores_unsupported_version_header(xclient: FlaskClient) -> None:
     """Never refuse About for its version header (Communication 2.8.s5.b4)."""
     response = xclient.get("/xapi/about", headers={"X-Experience-API-Version": "0.9"})

@@ -19,14 +19,15 @@ def test_about_get_lists_both_versions_without_credentials(lrs_app: Flask) -> No
 
 
 @pytest.mark.parametrize(
-    ("given", "expected"), [("1.0.0", V1), ("1.0.3", V1), ("1.0.9", V1), ("2.0.0", V2), ("2.0.1", V2)]
+    ("given", "expected"),
+    [("1.0", V1), ("1.0.0", V1), ("1.0.3", V1), ("1.0.9", V1), ("2.0", V2), ("2.0.0", V2), ("2.0.1", V2)],
 )
 def test_version_header_accepted_versions(given: str, expected: str) -> None:
-    """Accept 1.0.x and 2.0.x and answer with the latest patch (Communication 3.3)."""
+    """Accept 1.0.x, "1.0" and 2.0.x and answer with the latest patch (Communication 3.3.s3.b3)."""
     assert negotiate_version(given) == expected
 
 
-@pytest.mark.parametrize("given", ["0.95", "0.9", "1.1.0", "3.0.0", "1.0", "abc", "1.0.0.1"])
+@pytest.mark.parametrize("given", ["0.95", "0.9", "1.1.0", "3.0.0", "1", "abc", "1.0.0.1", "1.0.x"])
 def test_version_header_other_versions_rejected(given: str) -> None:
     """Reject versions other than 1.0.x and 2.0.x with 400 (Communication 3.3)."""
     with pytest.raises(BadRequest, match="not supported"):
