@@ -15,7 +15,7 @@ from lrs.db import get_db
 from lrs.storage import credentials as creds
 from tests.conftest import basic_auth
 from tests.lrs.documents.helpers import ACTIVITY_PROFILE_URL, STATE_URL, activity_profile_params, state_params, url
-from tests.lrs.documents.live import LiveServer, serving
+from tests.support import LiveServer, serving
 
 WRITERS = 4
 

@@ -20,7 +20,7 @@ from tincan import (
 
 from lrs.db import get_db
 from lrs.storage import credentials as creds
-from tests.lrs.documents.live import LiveServer, serving
+from tests.support import LiveServer, serving
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from lrs.outbox.forwarding import FORWARD_CHANNEL, ForwardConfig, check_target
 from lrs.outbox.models import DELIVERED, PENDING, OutboxMessage
 from lrs.storage import credentials as creds
 from tests.conftest import app_config, basic_auth, build_schema, create_pg_database, drop_pg_database
-from tests.lrs.documents.live import LiveServer
+from tests.support import LiveServer
 
 VERB = "http://adlnet.gov/expapi/verbs/completed"
 

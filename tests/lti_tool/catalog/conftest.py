@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from lrs.db import get_db
 from lrs.staff.models import Role
 from lti_tool.catalog import service
 from lti_tool.catalog.domain import Action, Status
+from tests.support import LiveServer
 
 
 def course_row(**overrides: Any) -> dict[str, Any]:
@@ -87,25 +86,6 @@ def curator(client: FlaskClient, make_staff: Callable[..., tuple[str, str]],
     """Give the test client logged in as a curator."""
     login(*make_staff("cura", Role.CURATOR))
     return client
-
-
-class LiveServer:
-    """A WSGI app served on 127.0.0.1 with an OS-chosen port, in a background thread."""
-
-    def __init__(self, wsgi_app: Any) -> None:
-        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-        self.port = self.server.port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 @pytest.fixture

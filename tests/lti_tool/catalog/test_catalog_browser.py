@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,39 +10,16 @@ from flask import Flask
 from lrs.staff.models import Role
 from lti_tool.catalog import demo
 from lti_tool.catalog.domain import Status
-from tests.lti_tool.catalog.conftest import LiveServer
+from tests.support import BROWSER_MARKS, LiveServer, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and os.environ.get("CI") != "true",
-                       reason="Debian's chromium is not installed (CI=true makes this a failure instead)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    """Start headless Chromium with a throw-away profile."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    with tempfile.TemporaryDirectory(prefix="lb-chromium-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = str(CHROMIUM)
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,1000"):
-            options.add_argument(flag)
-        # A Taiwanese learner's browser: pages should come in Traditional Chinese without asking.
-        options.add_experimental_option("prefs", {"intl.accept_languages": "zh-TW,zh,en"})
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        driver.set_page_load_timeout(20)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    """Start headless Chromium with a Taiwanese learner's languages."""
+    with chromium() as driver:
+        yield driver
 
 
 def test_catalog_browser_learner_searches_in_chinese_and_opens_a_course(app: Flask, live_app: LiveServer,

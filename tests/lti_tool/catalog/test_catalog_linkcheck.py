@@ -18,7 +18,7 @@ from lti_tool.catalog import linkcheck, service
 from lti_tool.catalog.cli import catalog_group
 from lti_tool.catalog.linkcheck import LinkPolicy, check_many, check_url
 from tests.conftest import app_config, csrf_token_from
-from tests.lti_tool.catalog.conftest import LiveServer
+from tests.support import LiveServer
 
 MAX_BYTES = 64 * 1024
 

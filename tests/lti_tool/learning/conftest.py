@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +10,6 @@ import orjson
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from lrs.db import get_db, utcnow
 from lrs.outbox.models import OutboxMessage
@@ -139,38 +137,6 @@ def clock(app: Flask) -> Clock:
     value = Clock()
     app.extensions[service.CLOCK_KEY] = value
     return value
-
-
-class LiveServer:
-    """Serve a WSGI app on 127.0.0.1 (port 0 picks a free port) in a thread; stop and start it again."""
-
-    def __init__(self, app: Any, port: int = 0) -> None:
-        self.app = app
-        self.port = port
-        self.server: Any = None
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> LiveServer:
-        """Start serving (on the same port as before, after a stop)."""
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and free the port."""
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-        if self.thread is not None:
-            self.thread.join(5)
-
-    @property
-    def url(self) -> str:
-        """Return the server's base URL."""
-        return f"http://127.0.0.1:{self.port}"
 
 
 FAST_RETRIES = {"OUTBOX_BACKOFF_BASE_SECONDS": 0.001, "OUTBOX_BACKOFF_MAX_SECONDS": 0.002}

@@ -19,8 +19,9 @@ from lrs.storage import credentials as creds
 from lti_tool.learning import delivery
 from lti_tool.learning.tokens import player_token
 from tests.conftest import app_config, basic_auth
+from tests.support import LiveServer
 
-from .conftest import FAST_RETRIES, LiveServer, add_course, launch, queued_statements
+from .conftest import FAST_RETRIES, add_course, launch, queued_statements
 from .test_player import TAB_RE, _pass_quiz, _read, _survey
 
 VERBS = "http://adlnet.gov/expapi/verbs/"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,17 +13,11 @@ from flask import Flask
 import lti_tool
 from lrs.db import get_db
 from tests.conftest import app_config
+from tests.support import BROWSER_MARKS, LiveServer, chromium
 
-from .conftest import LiveServer, add_course, queued_statements
+from .conftest import add_course, queued_statements
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and os.environ.get("CI") != "true",
-                       reason="Debian's chromium is not installed (CI=true makes this a failure instead)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -47,24 +39,9 @@ def demo_site(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, str]]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    """Start headless Chromium with a throw-away profile and a Taiwanese learner's languages."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    with tempfile.TemporaryDirectory(prefix="lb-chromium-") as profile:
-        options = webdriver.ChromeOptions()
-        options.binary_location = str(CHROMIUM)
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,1000"):
-            options.add_argument(flag)
-        options.add_experimental_option("prefs", {"intl.accept_languages": "zh-TW,zh,en"})
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        driver.set_page_load_timeout(20)
-        try:
-            yield driver
-        finally:
-            driver.quit()
+    """Start headless Chromium with a Taiwanese learner's languages."""
+    with chromium() as driver:
+        yield driver
 
 
 def test_player_browser_learner_launches_studies_and_completes(demo_site: tuple[Flask, str], browser: Any) -> None:

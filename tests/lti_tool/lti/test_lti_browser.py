@@ -2,76 +2,39 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 import lti_tool
 from lrs.db import get_db
 from tests.conftest import app_config
+from tests.support import BROWSER_MARKS, LiveServer, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists() and os.environ.get("CI") != "true",
-                       reason="Debian's chromium is not installed (CI=true makes this a failure instead)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def demo_site(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     """Serve the product in demo mode on 127.0.0.1 (port 0), its public URL being the live server's."""
     holder: list[Flask] = []
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder[0](environ, start), threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    holder.append(lti_tool.create_app(app_config(database_url, tmp_path, PUBLIC_BASE_URL=base, DEMO_MODE=True)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LiveServer(lambda environ, start: holder[0](environ, start)).start()
+    holder.append(lti_tool.create_app(app_config(database_url, tmp_path, PUBLIC_BASE_URL=server.url, DEMO_MODE=True)))
     try:
-        yield holder[0], base
+        yield holder[0], server.url
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         get_db(holder[0]).dispose()
-
-
-def _browser(block_cookies: bool) -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="lb-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,1000"):
-        options.add_argument(flag)
-    prefs: dict[str, Any] = {"intl.accept_languages": "en"}
-    if block_cookies:
-        prefs["profile.default_content_setting_values.cookies"] = 2  # what a frame meets when 3rd-party cookies are blocked
-    options.add_experimental_option("prefs", prefs)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(20)
-    return driver
 
 
 @pytest.fixture
 def cookieless_browser() -> Iterator[Any]:
     """Start headless Chromium that refuses every cookie."""
-    driver = _browser(block_cookies=True)
-    try:
+    with chromium("en", block_cookies=True) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _frame_url(browser: Any) -> str:
@@ -121,13 +84,10 @@ def test_browser_launch_in_frame_with_cookies_goes_straight_through(demo_site: t
     from selenium.webdriver.support.ui import WebDriverWait
 
     _, base = demo_site
-    browser = _browser(block_cookies=False)
-    try:
+    with chromium("en") as browser:
         browser.get(base + "/demo/")
         browser.execute_script("document.querySelector('iframe[name=tool-frame]').src = arguments[0];",
                                base + "/demo/start?role=learner&storage=0")
         browser.switch_to.frame(browser.find_element("css selector", "iframe[name=tool-frame]"))
         WebDriverWait(browser, 20).until(lambda d: "lt=" in _frame_url(d))
         assert "/lti/launch" not in _frame_url(browser)
-    finally:
-        browser.quit()
