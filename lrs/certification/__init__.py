@@ -43,7 +43,8 @@ def ledger_hook(session: Session, statements: Sequence[dict[str, Any]]) -> None:
 
 def init_app(app: Flask) -> None:
     """Register this area's pages, API and hooks on the app."""
-    from lrs.certification.settings import get_vault
+    from lrs.certification.rules import RuleError
+    from lrs.certification.settings import get_vault, holidays
     from lrs.certification.views import init_app as init_views
     from lrs.config import ConfigError
     from lrs.storage.hooks import register_stored_hook
@@ -52,5 +53,9 @@ def init_app(app: Flask) -> None:
         get_vault(app)  # fail at start-up, in one line, when the ID key is unusable (not at the first export)
     except (ValueError, OSError) as err:
         raise ConfigError(f"The national-ID encryption key is unusable: {err}") from None
+    try:
+        holidays(app)
+    except RuleError as err:
+        raise ConfigError(str(err)) from None
     init_views(app)
     register_stored_hook(app, ledger_hook)

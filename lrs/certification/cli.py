@@ -105,7 +105,7 @@ def compliance_command(year: int, agency: str | None, today: dt.datetime | None)
     """List people short of any quota before the counting cut-off (R15)."""
     day = today.date() if today else dt.datetime.now(TAIPEI).date()
     with get_db().session() as session:
-        data = reports.agency_compliance(session, year, agency, settings.profile_book(current_app), day)
+        data = reports.agency_compliance(session, year, agency, settings.profile_book(current_app), day, settings.holidays(current_app))
     click.echo(f"{data['compliant']} of {len(data['people'])} people compliant in {year}")
     for warning in data["warnings"]:
         click.echo(f"  {warning['name']} ({warning['id_number']}): {warning['explanation']}")
@@ -153,7 +153,7 @@ def evaluate_annual(credits: tuple[str, ...], year: int, agency: str | None, ntu
     for line in result.explain():
         click.echo(f"  {line}")
     if today is not None:
-        warning = rules.deadline_warning(result, profile, today.date())
+        warning = rules.deadline_warning(result, profile, today.date(), settings.holidays(current_app))
         click.echo(f"R15: {warning.explanation if warning else 'no warning'}")
 
 
@@ -198,10 +198,12 @@ def evaluate_completion(hours_text: str, pass_mark: str | None, no_test: bool, r
 @evaluate_group.command("mooc")
 @click.option("--published", required=True, help="Date the grade was published (YYYY-MM-DD).")
 @click.option("--applied", required=True, help="Date the learner applied (YYYY-MM-DD).")
+@with_appcontext
 def evaluate_mooc(published: str, applied: str) -> None:
     """Check a MOOC hours application against the 14-day window and give the upload due date (R12)."""
     try:
-        decision = rules.check_mooc_application(dt.date.fromisoformat(published), dt.date.fromisoformat(applied))
+        decision = rules.check_mooc_application(dt.date.fromisoformat(published), dt.date.fromisoformat(applied),
+                                                settings.holidays(current_app))
     except ValueError as err:
         raise click.ClickException(f"Dates are written YYYY-MM-DD ({err}).") from None
     click.echo(f"{'accepted' if decision.accepted else 'rejected'}: {decision.explanation}")

@@ -10,7 +10,7 @@ import json
 import os
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -155,11 +155,12 @@ def person_compliance(session: Session, person: Person, year: int, book: rules.P
     )
 
 
-def transcript(session: Session, person: Person, year: int, book: rules.ProfileBook, today: dt.date) -> dict[str, Any]:
+def transcript(session: Session, person: Person, year: int, book: rules.ProfileBook, today: dt.date,
+               holidays: Sequence[dt.date] = ()) -> dict[str, Any]:
     """Return a learner's year: ledger rows with explanations, quota progress and any deadline warning (D4)."""
     result = person_compliance(session, person, year, book)
     profile = book.resolve(person.agency_code, year)
-    warning = rules.deadline_warning(result, profile, today)
+    warning = rules.deadline_warning(result, profile, today, holidays)
     return {
         "person": {"id": person.id, "name": person.name, "agency_code": person.agency_code, "category": person.category,
                    "security_role": person.security_role, "id_number": person.id_masked},
@@ -191,7 +192,8 @@ def _splits(course: Course, credit: Credit) -> bool:
     return True
 
 
-def agency_compliance(session: Session, year: int, agency: str | None, book: rules.ProfileBook, today: dt.date) -> dict[str, Any]:
+def agency_compliance(session: Session, year: int, agency: str | None, book: rules.ProfileBook, today: dt.date,
+                      holidays: Sequence[dt.date] = ()) -> dict[str, Any]:
     """Return an agency's year: per-person results, hours distribution, quota shortfalls, monthly trend, warnings (D4, R15)."""
     query = select(Person).order_by(Person.name, Person.id)
     if agency:
@@ -230,7 +232,7 @@ def agency_compliance(session: Session, year: int, agency: str | None, book: rul
         for outcome in result.shortfalls:
             short_by_quota[outcome.key] += 1
             labels[outcome.key] = outcome.label
-        warning = rules.deadline_warning(result, profile, today)
+        warning = rules.deadline_warning(result, profile, today, holidays)
         entry = {"id": person.id, "name": person.name, "id_number": person.id_masked, "category": person.category,
                  "compliant": result.compliant, "total": rules.format_hours(total),
                  "shortfalls": [{"key": o.key, "label": o.label, "shortfall": rules.format_hours(o.shortfall)} for o in result.shortfalls]}

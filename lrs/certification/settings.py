@@ -5,10 +5,12 @@ Settings (app.config, from the environment through lrs.config):
 - CERTIFICATION_ALLOW_PASSPORT: accept passport numbers for foreign staff (default true).
 - CERTIFICATION_PROFILES: path of a JSON file with agency profiles (a list; see rules.profile_from_dict).
 - CERTIFICATION_EXPORT_DIR: where `certification export` writes (default INSTANCE_PATH/exports).
+- CERTIFICATION_HOLIDAYS: national holidays (comma-separated YYYY-MM-DD) skipped when counting working days (R12, R15).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -67,6 +69,17 @@ def profile_book(app: Flask | None = None) -> rules.ProfileBook:
                 book = book.with_agency(rules.profile_from_dict(item, book))
         app.extensions[_BOOK_KEY] = book
     return book
+
+
+def holidays(app: Flask | None = None) -> tuple[dt.date, ...]:
+    """Return the configured holidays that working-day counts skip (weekends are always skipped)."""
+    raw = _setting(app or current_app, "CERTIFICATION_HOLIDAYS", "") or ""
+    items = raw if isinstance(raw, list | tuple) else str(raw).replace(";", ",").split(",")
+    try:
+        return tuple(sorted(item if isinstance(item, dt.date) else dt.date.fromisoformat(str(item).strip())
+                            for item in items if str(item).strip()))
+    except ValueError as err:
+        raise rules.RuleError(f"CERTIFICATION_HOLIDAYS must list dates such as 2026-10-10 ({err}).") from None
 
 
 def export_dir(app: Flask | None = None) -> Path:

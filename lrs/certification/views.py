@@ -176,7 +176,7 @@ def people_page() -> Any:
 def _transcript(person_id: int) -> dict[str, Any]:
     db = get_session()
     person = people.get_person(db, person_id)
-    data = reports.transcript(db, person, _year(), settings.profile_book(), _today())
+    data = reports.transcript(db, person, _year(), settings.profile_book(), _today(), settings.holidays())
     data["person"]["actors"] = [{"home_page": a.home_page, "account_name": a.account_name} for a in people.actors_of(db, person)]
     return data
 
@@ -294,7 +294,7 @@ def bar_chart(items: list[tuple[str, float, str]], width: int = 560, height: int
 
 
 def _compliance() -> dict[str, Any]:
-    return reports.agency_compliance(get_session(), _year(), _agency(), settings.profile_book(), _today())
+    return reports.agency_compliance(get_session(), _year(), _agency(), settings.profile_book(), _today(), settings.holidays())
 
 
 @bp.route("/compliance")

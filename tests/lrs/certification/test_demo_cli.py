@@ -160,3 +160,23 @@ def test_certification_evaluate_commands_apply_the_rules(app: Flask) -> None:
     assert late.output.startswith("rejected")
     bad = runner.invoke(certification_group, args=["evaluate", "annual", "--year", "2026", "501"])
     assert bad.exit_code != 0
+
+
+def test_certification_holidays_setting_shifts_working_days(database_url: str, tmp_path: Path) -> None:
+    """R12: CERTIFICATION_HOLIDAYS are skipped when counting the 4 working days to upload; a bad list stops start-up."""
+    import pytest
+
+    import lti_tool
+    from lrs.config import ConfigError
+    from lrs.db import get_db
+    from tests.conftest import app_config
+
+    app = lti_tool.create_app(app_config(database_url, tmp_path, CERTIFICATION_HOLIDAYS="2026-03-16, 2026-03-17"))
+    try:
+        result = app.test_cli_runner().invoke(certification_group, args=["evaluate", "mooc", "--published", "2026-03-01",
+                                                                          "--applied", "2026-03-13"])
+        assert "upload by 2026-03-21" not in result.output and "upload by 2026-03-23" in result.output, result.output
+    finally:
+        get_db(app).dispose()
+    with pytest.raises(ConfigError, match="CERTIFICATION_HOLIDAYS"):
+        lti_tool.create_app(app_config(database_url, tmp_path, CERTIFICATION_HOLIDAYS="next tuesday"))
