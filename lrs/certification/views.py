@@ -23,7 +23,7 @@ from lrs.certification import codes, evidence, explain_i18n, ledger, people, reg
 from lrs.certification.models import ActorLink, AuditEntry, Course, Credit, Override, Person
 from lrs.certification.rules import TAIPEI, RuleError
 from lrs.db import get_session
-from lrs.errors import BadRequest, NotFound
+from lrs.errors import BadRequest, NotFound, error_response
 from lrs.staff import Role, staff_required
 from lrs.staff.views import register_staff_link
 
@@ -480,6 +480,13 @@ def _download(files: list[tuple[str, bytes]], label: str) -> Response:
             archive.writestr(name, data)
     buffer.seek(0)
     return send_file(buffer, mimetype="application/zip", as_attachment=True, download_name=f"{label}.zip")
+
+
+@bp.errorhandler(RuleError)
+@api.errorhandler(RuleError)
+def rule_error(err: RuleError) -> Response:
+    """Answer a rule that cannot be applied (a year before every profile, a bad setting) with a 400 that says why."""
+    return error_response(400, "bad_request", str(err))
 
 
 @bp.app_template_filter("explain")

@@ -202,3 +202,10 @@ def test_certification_person_page_explains_in_chinese(client: FlaskClient, cert
     assert "尚差 1 秒" in page
     data = client.get(f"/api/certification/people/{person.id}/transcript?year=2026").get_json()
     assert "1 s short" in data["credits"][0]["explanation"][0]
+
+
+def test_certification_compliance_year_before_any_profile_is_400(client: FlaskClient, certifier: None, person: Person) -> None:
+    """R2: a year no profile covers (2005) is answered with a 400 that says so, not a 500."""
+    response = client.get("/api/certification/compliance?year=2005")
+    assert response.status_code == 400 and "No certification profile covers 2005" in response.get_json()["error"]["message"]
+    assert client.get(f"/certification/people/{person.id}?year=2005").status_code == 400
