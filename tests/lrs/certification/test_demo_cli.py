@@ -180,3 +180,33 @@ def test_certification_holidays_setting_shifts_working_days(database_url: str, t
         get_db(app).dispose()
     with pytest.raises(ConfigError, match="CERTIFICATION_HOLIDAYS"):
         lti_tool.create_app(app_config(database_url, tmp_path, CERTIFICATION_HOLIDAYS="next tuesday"))
+
+
+def test_certification_compliance_command_lists_shortfalls_masked(app: Flask, db: Session) -> None:
+    """R15: `certification compliance` lists people short before the cut-off, with masked IDs only."""
+    demo.load_demo(app)
+    year = dt.datetime.now(TAIPEI).year
+    result = app.test_cli_runner().invoke(certification_group, args=["compliance", "--year", str(year), "--agency", "379680000A",
+                                                                      "--today", f"{year}-10-01"])
+    assert result.exit_code == 0, result.output
+    assert "of 3 people compliant" in result.output and "A12****789" in result.output and "A123456789" not in result.output
+    assert "The counting cut-off is" in result.output
+
+
+def test_certification_export_command_json_ids_only_on_request(app: Flask, course: Course, person: Person, post: Any,
+                                                               tmp_path: Path) -> None:
+    """D6: `--json-ids` puts full ID numbers in the JSON (for a system that needs them); the audit trail says so."""
+    from lrs.certification.models import AuditEntry
+
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    result = app.test_cli_runner().invoke(certification_group, args=["export", "--year", "2026", "--out", str(tmp_path), "--json",
+                                                                      "--json-ids"])
+    assert result.exit_code == 0, result.output
+    (json_path,) = tmp_path.glob("*_2026_all.json")
+    assert ID_NUMBER in json_path.read_text(encoding="utf-8")
+    with app.app_context():
+        from lrs.db import get_db
+
+        with get_db(app).session() as session:
+            entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "export")).one()
+            assert '"ids_in_json": true' in entry.details and ID_NUMBER not in entry.details
