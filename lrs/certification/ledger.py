@@ -5,7 +5,8 @@ attempts (evidence.py); each attempt is judged by R4-R6, the qualifying completi
 the result is written as one row per person, course and year:
 
 - `credited`: hours earned, pointing to the statement ids that prove it;
-- `refused`: attempts in that year that earned nothing, with the reasons (shown on the transcript);
+- `refused`: completions in that year that earned nothing, with the reasons (shown on the transcript);
+- `in_progress`: attempts started that year that have not completed yet, with what is still missing;
 - `revoked`: a row that was credited before but no longer is (a statement was voided, the registry
   changed, or staff revoked it), with the reason.
 
@@ -132,6 +133,7 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
     decisions: dict[str, tuple[evidence.AttemptEvidence, rules.CreditDecision]] = {}
     refused_by_year: dict[int, list[str]] = {}
     refused_ids: dict[int, list[str]] = {}
+    finished_years: set[int] = set()  # years with a completion that earned nothing (refused), not just work in progress
     for index, attempt in enumerate(attempts):
         for problem in attempt.problems:
             report.note(f"Person #{person_id}, course {course.course_code}: {problem}")
@@ -156,6 +158,8 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
             if when is None:
                 continue
             year = rules.attribute_year(when)
+            if attempt.completed_at is not None:
+                finished_years.add(year)
             lines = [f"Attempt {attempt.registration or '(no registration)'}: " + line for line in decision.explain() if line]
             refused_by_year.setdefault(year, []).extend(lines[: len(decision.failures)] or lines[:1])
             refused_ids.setdefault(year, []).extend(attempt.statement_ids)
@@ -173,11 +177,13 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
                 [choice.explanation, *decision.explain()],
             )
         else:
+            finished_years.add(choice.year)
             refused_by_year.setdefault(choice.year, []).append(choice.explanation)
             refused_ids.setdefault(choice.year, []).extend(attempt.statement_ids)
     for year, lines in refused_by_year.items():
         if year not in desired:
-            desired[year] = Desired("refused", "evidence", 0, 0, None, None, None, sorted(set(refused_ids.get(year, []))), lines)
+            status = "refused" if year in finished_years else "in_progress"
+            desired[year] = Desired(status, "evidence", 0, 0, None, None, None, sorted(set(refused_ids.get(year, []))), lines)
     return desired
 
 
@@ -255,7 +261,7 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
         elif desired.status == "refused":
             report.refused += 1
         row = existing.pop(key, None)
-        if row is not None and desired.status == "refused" and row.status in ("credited", "revoked"):
+        if row is not None and desired.status in ("refused", "in_progress") and row.status in ("credited", "revoked"):
             # A credit that the evidence no longer supports is revoked (and stays revoked), never just "refused".
             if row.status == "revoked":
                 report.unchanged += 1
@@ -284,7 +290,7 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
             row.updated_at = now
             report.revoked += 1
             report.updated += 1
-        elif row.status == "refused":
+        elif row.status in ("refused", "in_progress"):
             session.delete(row)
             report.updated += 1
         else:

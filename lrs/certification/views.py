@@ -345,8 +345,8 @@ def api_credits() -> Any:
         query = query.where(Person.agency_code == _agency())
     status = request.args.get("status")
     if status:
-        if status not in ("credited", "refused", "revoked"):
-            raise BadRequest(_("Status is credited, refused or revoked."))
+        if status not in ("credited", "refused", "revoked", "in_progress"):
+            raise BadRequest(_("Status is credited, refused, revoked or in_progress."))
         query = query.where(Credit.status == status)
     after = request.args.get("after", type=int)
     if after:

@@ -195,3 +195,10 @@ def test_ledger_physical_only_course_needs_manual_credit(app: Flask, db: Session
     post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
     credit = rows(db)[0]
     assert credit.status == "refused" and "manual credit" in credit.explanation
+
+
+def test_ledger_started_but_unfinished_is_in_progress(db: Session, course: Course, person: Person, post: Post) -> None:
+    """D3: an attempt that has not completed yet is shown as in progress with what is missing, not as refused."""
+    post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE))[:2])  # launched and passed, no completed yet
+    credit = rows(db)[0]
+    assert credit.status == "in_progress" and "survey" in credit.explanation
