@@ -141,7 +141,7 @@ class Credit(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("certification_person.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(ForeignKey("certification_course.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(10), default="credited")  # credited | revoked
+    status: Mapped[str] = mapped_column(String(16), default="credited")  # credited | refused | in_progress | revoked
     source: Mapped[str] = mapped_column(String(10), default="evidence")  # evidence | manual
     digital_tenths: Mapped[int] = mapped_column(Integer, default=0)
     physical_tenths: Mapped[int] = mapped_column(Integer, default=0)
