@@ -108,8 +108,8 @@ class CourseInfo:
 
 @functools.lru_cache(maxsize=4096)
 def _score_text(score: Decimal | None) -> str | None:
-    if score is None:
-        return None
+    if score is None or not Decimal(-1000) < score < Decimal(1000):
+        return None  # xAPI keeps scores within their bounds; anything else is not a score to print
     return format(score.quantize(Decimal("0.01")).normalize(), "f")
 
 

@@ -132,6 +132,8 @@ def validate_course(data: CourseInput, codes: Mapping[str, Any]) -> list[str]:
         problems.append("The course code is required: up to 64 characters without commas, quotes or line breaks.")
     if not data.title or len(data.title) > 300:
         problems.append("The title (課程名稱) is required, up to 300 characters.")
+    if len(data.title_en) > 300 or not data.term or len(data.term) > 20 or len(data.activity_id) > 2048:
+        problems.append("Keep the English title within 300 characters, the term (期別) 1 to 20 characters and the activity id within 2048.")
     if data.primary_code not in codes:
         problems.append(f"Category code {data.primary_code!r} is not in the code list; add it first if it is new.")
     for segment in data.segments:
