@@ -209,3 +209,16 @@ def test_certification_compliance_year_before_any_profile_is_400(client: FlaskCl
     response = client.get("/api/certification/compliance?year=2005")
     assert response.status_code == 400 and "No certification profile covers 2005" in response.get_json()["error"]["message"]
     assert client.get(f"/certification/people/{person.id}?year=2005").status_code == 400
+
+
+def test_certification_statements_explorer_by_agency_and_dates(client: FlaskClient, certifier: None, course: Course, person: Person,
+                                                               post: Post) -> None:
+    """D4: the explorer filters by agency (a subquery) and by a Taipei date range."""
+    ids = post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE)))
+    data = client.get("/api/certification/statements?agency=379680000A").get_json()
+    assert sorted(s["id"] for s in data["statements"]) == sorted(ids)
+    assert client.get("/api/certification/statements?agency=360000000G").get_json()["statements"] == []
+    that_day = client.get("/api/certification/statements?from=2026-03-05&to=2026-03-05").get_json()
+    assert sorted(s["id"] for s in that_day["statements"]) == sorted(ids)
+    assert client.get("/api/certification/statements?from=2026-03-06").get_json()["statements"] == []
+    assert client.get("/api/certification/statements?to=2026-03-04").get_json()["statements"] == []
