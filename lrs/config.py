@@ -186,6 +186,12 @@ AREA_SETTINGS: dict[str, tuple[Any, str]] = {
     "LTI_JWKS_REFETCH_SECONDS": (_parse_int(1, 86400), "60"),
     "LTI_LAUNCH_SESSION_HOURS": (_parse_int(1, 72), "8"),
     "LTI_DYNAMIC_REGISTRATION_REQUIRES_APPROVAL": (_parse_bool, "0"),
+    # Hour certification
+    "CERTIFICATION_ID_KEY": (_parse_str, "generated into KEYS_DIR/certification_id.key"),
+    "CERTIFICATION_ALLOW_PASSPORT": (_parse_bool, "1"),
+    "CERTIFICATION_PROFILES": (_parse_str, "unset"),
+    "CERTIFICATION_EXPORT_DIR": (_parse_str, "INSTANCE_PATH/exports"),
+    "CERTIFICATION_HOLIDAYS": (_parse_str, "unset"),
     # Learner player
     "LEARNING_TOKEN_HOURS": (_parse_int(1, 168), "12"),
     "LEARNING_HEARTBEAT_SECONDS": (_parse_int(5, 600), "30"),

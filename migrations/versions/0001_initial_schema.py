@@ -436,7 +436,7 @@ def upgrade() -> None:
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
-    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('source', sa.String(length=10), nullable=False),
     sa.Column('digital_tenths', sa.Integer(), nullable=False),
     sa.Column('physical_tenths', sa.Integer(), nullable=False),
