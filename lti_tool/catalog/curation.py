@@ -22,7 +22,6 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lrs.certification.codes import default_codes
 from lrs.db import get_db, get_session, utcnow
 from lrs.errors import AppError, BadRequest, NotFound
 from lrs.staff import Role, staff_required
@@ -102,7 +101,7 @@ def courses() -> Any:
     statuses = [Status(status)] if status in {s.value for s in Status} else list(Status)
     error = None
     try:
-        query = service.parse_query(args, strict=False)
+        query = service.parse_query(args, strict=False, codes=service.category_codes(get_session()))
     except AppError as err:
         error, query = err.message, service.CourseQuery()
     query.per_page = 50
@@ -115,7 +114,8 @@ def courses() -> Any:
 @staff_required(Role.CURATOR)
 def codes() -> Any:
     """List the lifelong-learning portal's category codes a segment may use."""
-    return render_template("catalog/manage/codes.html", codes=list(default_codes().values()))
+    table = service.category_codes(get_session())
+    return render_template("catalog/manage/codes.html", codes=[table[key] for key in sorted(table, key=lambda c: (len(c), c))])
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -127,7 +127,7 @@ def create() -> Any:
     raw = _form_raw()
     session = get_session()
     try:
-        data = service.validate(raw)
+        data = service.validate(raw, service.category_codes(session))
         course = service.create_course(session, data, _actor())
     except ValidationFailed as err:
         session.rollback()
@@ -170,7 +170,7 @@ def edit(code: str) -> Any:
     except ValueError:
         raise BadRequest("The form is damaged; reload the page.") from None
     try:
-        changes = service.update_course(session, course, service.validate(raw), _actor(), version)
+        changes = service.update_course(session, course, service.validate(raw, service.category_codes(session)), _actor(), version)
     except ValidationFailed as err:
         session.rollback()
         return _render_form(course, raw, err.problems, 400)
@@ -303,10 +303,10 @@ def run_import_job(app: Flask, job_id: int, rows: list[dict[str, Any]], actor: s
                 job.checked_rows, job.total_rows = done, total
 
     try:
-        with database.session() as session:
+        with app.app_context(), database.session() as session:
             report, accepted = importer.check_rows(session, rows, update_existing=update_existing, progress=progress)
         # The writing transaction starts after the checks, and stores the report with the courses.
-        with database.session() as session:
+        with app.app_context(), database.session() as session:
             importer.write_rows(session, report, accepted, actor, update_existing=update_existing, partial=partial)
             job = session.get(CatalogImportJob, job_id)
             assert job is not None

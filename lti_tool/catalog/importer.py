@@ -123,6 +123,7 @@ def check_rows(session: Session, rows: list[dict[str, Any]], *, update_existing:
     """Check every row without writing; return the report so far and the rows that passed."""
     report = ImportReport(total=len(rows))
     existing = set(session.scalars(select(CatalogCourse.code)))
+    codes = service.category_codes(session)
     seen: dict[str, int] = {}
     accepted: list[CourseData] = []
     for number, raw in enumerate(rows, start=1):
@@ -137,7 +138,7 @@ def check_rows(session: Session, rows: list[dict[str, Any]], *, update_existing:
             if unknown:
                 row.problems.append({"field": unknown[0], "message": f"Unknown field {unknown[0]!r}."})
             try:
-                data = service.validate(raw)
+                data = service.validate(raw, codes)
             except ValidationFailed as err:
                 row.problems.extend({"field": p.field, "message": p.text()} for p in err.problems)
             else:

@@ -13,7 +13,7 @@ a fraction of a millisecond per row and needs no extension, trigger or second in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,7 +23,9 @@ import orjson
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from lrs.certification.codes import default_codes, is_valid_code
+from lrs.certification import registry as hour_registry
+from lrs.certification import settings as certification_settings
+from lrs.certification.codes import CategoryCode, code_table, default_codes
 from lrs.db import utcnow
 from lrs.errors import AppError, BadRequest, Conflict, NotFound
 from lti_tool.catalog.domain import (
@@ -63,9 +65,19 @@ class TooManyReviews(AppError):
 SORTS = ("rank", "new", "title", "hours")
 
 
-def validate(raw: dict[str, Any]) -> CourseData:
-    """Validate raw course fields against the catalog rules and the shipped category-code table."""
-    return validate_course(raw, is_valid_code)
+def category_codes(session: Session) -> dict[str, CategoryCode]:
+    """Return the category codes in force: the shipped table plus those certification staff added (e.g. 539)."""
+    return code_table(session)
+
+
+def validate(raw: dict[str, Any], codes: Mapping[str, Any] | None = None) -> CourseData:
+    """Validate raw course fields against the catalog rules and the category-code table in force.
+
+    Pass `codes` from `category_codes(session)` so that codes staff added are accepted; without it
+    only the shipped table is known.
+    """
+    table = default_codes() if codes is None else codes
+    return validate_course(raw, lambda code: code.strip() in table)
 
 
 # ---- providers and courses ---------------------------------------------------------------------
@@ -161,12 +173,33 @@ def _apply(session: Session, course: CatalogCourse, data: CourseData) -> None:
         course.segments.extend(
             CatalogSegment(position=i, category_code=code, hours_tenths=tenths) for i, (code, tenths) in enumerate(wanted)
         )
-    codes = default_codes()
+    codes = category_codes(session)
     course.search_text = search_text([
         data.code, data.title_zh, data.title_en, data.description_zh, data.description_en,
         provider.name_en, provider.name_zh, data.platform, *data.topics, *data.tags,
         *(s.code + " " + (codes[s.code].name if s.code in codes else "") for s in data.segments),
     ])
+
+
+def sync_registry(session: Session, course: CatalogCourse, actor: str) -> None:
+    """Bring the course's hour-registry entry in step with the catalog (D1), in the caller's transaction.
+
+    Called on publish, on edits of a published course and on retirement: a published course is an
+    active entry, any other status an inactive one. A course the registry refuses (for instance a
+    foreign course whose hours break R13) raises BadRequest, so the catalog change is not stored either.
+    """
+    session.flush()
+    hour_registry.sync_from_catalog(
+        session, category_codes(session),
+        course_code=course.code, title_zh=course.title_zh, title_en=course.title_en,
+        summary=course.description_zh or course.description_en,
+        digital_tenths=course.digital_tenths, physical_tenths=course.physical_tenths,
+        segments=[(s.category_code, s.hours_tenths) for s in course.segments],
+        has_test=course.has_test, pass_mark=course.pass_mark, survey_required=course.survey_required,
+        cross_year_repeat=course.cross_year_repeat, class_start=course.class_start, class_end=course.class_end,
+        effort_tenths=course.effort_tenths, active=course.status_enum is Status.PUBLISHED,
+        base_url=certification_settings.activity_base(), by=f"catalog:{actor}"[:80],
+    )
 
 
 def _history(session: Session, course: CatalogCourse, actor: str, action: str,
@@ -176,8 +209,12 @@ def _history(session: Session, course: CatalogCourse, actor: str, action: str,
 
 
 def create_course(session: Session, data: CourseData, actor: str, *, status: Status = Status.DRAFT,
-                  note: str = "") -> CatalogCourse:
-    """Add a course (a draft unless told otherwise) and record who created it."""
+                  note: str = "", sync: bool = True) -> CatalogCourse:
+    """Add a course (a draft unless told otherwise) and record who created it.
+
+    A course created published enters the hour registry too, unless `sync` is false (demo data whose
+    registry entries the certification demo writes itself).
+    """
     if session.scalar(select(CatalogCourse.id).where(CatalogCourse.code == data.code)) is not None:
         raise Conflict(f"The course code {data.code} is already used; choose another code or edit that course.")
     course = CatalogCourse(code=data.code, status=status.value, created_by=actor)
@@ -189,6 +226,8 @@ def create_course(session: Session, data: CourseData, actor: str, *, status: Sta
         course.published_at = course.listed_at = now
     _history(session, course, actor, "create", note=note)
     _rerank(session, course)
+    if status is Status.PUBLISHED and sync:
+        sync_registry(session, course, actor)
     return course
 
 
@@ -216,6 +255,8 @@ def update_course(session: Session, course: CatalogCourse, data: CourseData, act
     elif course.approved_at is not None:
         course.approved_at, course.approved_by = None, ""  # an approval covers what the reviewer saw
     _history(session, course, actor, "edit", changes)
+    if course.status_enum is Status.PUBLISHED:
+        sync_registry(session, course, actor)
     return changes
 
 
@@ -253,6 +294,8 @@ def apply_action(session: Session, course: CatalogCourse, action: Action, actor:
     course.version += 1
     course.updated_at = now
     _history(session, course, actor, action.value, changes, note)
+    if action in (Action.PUBLISH, Action.RETIRE):
+        sync_registry(session, course, actor)
     return target
 
 
@@ -323,8 +366,11 @@ _QUERY_KEYS = {"q", "topic", "language", "provider", "format", "category_code", 
                "sort", "page", "per_page"}
 
 
-def parse_query(args: dict[str, str], *, strict: bool) -> CourseQuery:
-    """Turn query-string arguments into a CourseQuery; strict refuses unknown parameters (the JSON API)."""
+def parse_query(args: dict[str, str], *, strict: bool, codes: Mapping[str, Any] | None = None) -> CourseQuery:
+    """Turn query-string arguments into a CourseQuery; strict refuses unknown parameters (the JSON API).
+
+    `codes` is the category-code table in force (`category_codes(session)`); without it, the shipped one.
+    """
     if strict:
         unknown = sorted(set(args) - _QUERY_KEYS - {"lang"})
         if unknown:
@@ -336,7 +382,7 @@ def parse_query(args: dict[str, str], *, strict: bool) -> CourseQuery:
     )
     if query.format and query.format not in {f.value for f in Format}:
         raise BadRequest(f"Unknown format {query.format!r}; use {', '.join(f.value for f in Format)}.")
-    if query.category_code and not is_valid_code(query.category_code):
+    if query.category_code and query.category_code.strip() not in (default_codes() if codes is None else codes):
         raise BadRequest(f"Category code {query.category_code!r} is not in the lifelong-learning portal's code table.")
     for name in ("min_hours", "max_hours"):
         raw = args.get(name, "").strip()

@@ -6,11 +6,10 @@ import hashlib
 import hmac
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from lrs.certification.codes import default_codes
 from lrs.db import get_session
 from lrs.errors import AppError, BadRequest
 from lti_tool.catalog import service
@@ -56,9 +55,17 @@ def provider_name(provider: CatalogProvider) -> str:
     return provider.name_zh if is_chinese() else provider.name_en
 
 
+def request_codes() -> dict[str, Any]:
+    """Return the category codes in force, read once per request (pages name many codes)."""
+    table: dict[str, Any] | None = g.get("catalog_codes")
+    if table is None:
+        table = g.catalog_codes = service.category_codes(get_session())
+    return table
+
+
 def code_name(code: str) -> str:
     """Return a category code with its name."""
-    entry = default_codes().get(code)
+    entry = request_codes().get(code)
     return f"{code} {entry.name}" if entry else code
 
 
@@ -97,7 +104,7 @@ def browse() -> Any:
     session = get_session()
     error = None
     try:
-        query = service.parse_query(request.args.to_dict(), strict=False)
+        query = service.parse_query(request.args.to_dict(), strict=False, codes=request_codes())
     except BadRequest as err:
         error = err.message
         query = service.CourseQuery()
@@ -156,7 +163,7 @@ def post_review(code: str) -> Any:
 def course_json(course: CatalogCourse, *, detail: bool = False) -> dict[str, Any]:
     """Describe a course as JSON for the API and the deep-linking picker."""
     provider = course.provider
-    codes = default_codes()
+    codes = request_codes()
     body: dict[str, Any] = {
         "code": course.code,
         "kind": course.kind,
@@ -207,7 +214,7 @@ def course_json(course: CatalogCourse, *, detail: bool = False) -> dict[str, Any
 @api_bp.route("")
 def list_courses() -> Response:
     """List published courses with paging and the browse filters, as JSON."""
-    query = service.parse_query(request.args.to_dict(), strict=True)
+    query = service.parse_query(request.args.to_dict(), strict=True, codes=request_codes())
     page = service.find_published(get_session(), query)
     body: dict[str, Any] = {
         "items": [course_json(course) for course in page.items],

@@ -77,7 +77,7 @@ def _picker_query() -> Any:
     from lti_tool.catalog import service as catalog
 
     args = {k: v for k, v in request.values.items() if k in {"q", "format", "category_code", "language", "page"}}
-    return catalog.parse_query(args, strict=False)
+    return catalog.parse_query(args, strict=False, codes=catalog.category_codes(get_session()))
 
 
 @bp.route("/deep-link", methods=["GET", "POST"])

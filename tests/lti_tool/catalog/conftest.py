@@ -63,8 +63,8 @@ def add_course(app: Flask) -> Callable[..., str]:
     """Give a factory that stores a course in a given status and returns its code."""
 
     def add(status: Status = Status.PUBLISHED, **overrides: Any) -> str:
-        with get_db(app).session() as session:
-            course = service.create_course(session, service.validate(course_row(**overrides)), "fixture")
+        with app.app_context(), get_db(app).session() as session:
+            course = service.create_course(session, service.validate(course_row(**overrides), service.category_codes(session)), "fixture")
             code = course.code
             if status is not Status.DRAFT:
                 service.apply_action(session, course, Action.SUBMIT, "fixture")

@@ -32,7 +32,7 @@ def post(client: FlaskClient, url: str, data: dict[str, Any], page: str | None =
 
 
 def status_of(app: Flask, code: str) -> str:
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         return service.get_course(session, code).status
 
 
@@ -66,7 +66,7 @@ def test_curation_create_edit_submit_review_publish_retire_keeps_history(app: Fl
     assert status_of(app, "TEST-101") == "retired"
     assert curator.get("/catalog/TEST-101").status_code == 404
 
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         entries = service.history(session, service.get_course(session, "TEST-101"))
         steps = [(entry.actor, entry.action) for entry in reversed(entries)]
         edit = next(entry for entry in entries if entry.action == "edit")
@@ -108,7 +108,7 @@ def test_curation_edit_refuses_a_stale_form(app: Flask, curator: FlaskClient, ad
     response = post(curator, f"/catalog/manage/{code}/edit?lang=en", {**form_of(title_en="Late edit"), "version": 0},
                     f"/catalog/manage/{code}/edit")
     assert response.status_code == 409 and "reload the page" in response.get_data(as_text=True)
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         assert service.get_course(session, code).title_en == "Presenting Public Policy in English"
 
 
@@ -120,7 +120,7 @@ def test_curation_create_shows_each_problem_beside_its_field(app: Flask, curator
     assert response.status_code == 400
     assert "Category code 99999 is not in" in text and "Hours cannot be negative" in text
     assert 'aria-invalid="true"' in text
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         assert service.all_courses(session) == []
 
 
@@ -161,7 +161,7 @@ def test_curation_pages_refuse_staff_without_the_curator_role(
     response = client.get(url) if method == "get" else client.post(url, data=data)
     assert response.status_code == 403
     assert "curator" in response.get_data(as_text=True)
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         course = service.get_course(session, "TEST-101")
         assert (course.status, course.title_en) == ("draft", "Presenting Public Policy in English")
 
@@ -185,7 +185,7 @@ def test_curation_dashboard_get_flags_dead_links_licences_and_pass_marks(
     add_course(code="LIC-1", licence_until=soon)
     add_course(code="FAR-1", licence_until=(dt.date.today() + dt.timedelta(days=400)).isoformat())
     add_course(code="PASS-1", pass_mark="")
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         course = service.get_course(session, "FAR-1")
         course.link_status, course.link_detail = "dead", "HTTP 404"
     page = curator.get("/catalog/manage?lang=en").get_data(as_text=True)
@@ -230,5 +230,5 @@ def test_curation_review_with_four_eyes_needs_another_curator(
     post(client, "/staff/logout", {}, "/catalog/manage")
     login(*make_staff("reviewer", Role.CURATOR))
     assert post(client, detail + "/review", {"decision": "approve", "checklist": every}).status_code == 302
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         assert service.get_course(session, "TEST-101").approved_by == "reviewer"

@@ -17,7 +17,7 @@ def test_catalog_demo_loads_published_courses_once(app: Flask, client: FlaskClie
     second = demo.load_demo(app)
     assert first == ["Catalog: 14 published international courses and talks (14 added) at /catalog"]
     assert second == ["Catalog: 14 published international courses and talks (0 added) at /catalog"]
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         courses = service.all_courses(session)
         assert {c.status for c in courses} == {Status.PUBLISHED.value}
         for course in courses:

@@ -32,13 +32,13 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
 
 
 def codes_in(app: Flask) -> list[str]:
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         return [course.code for course in service.all_courses(session)]
 
 
 def run_import(app: Flask, content: bytes, name: str = "courses.csv", **options: Any) -> importer.ImportReport:
     rows = importer.parse_rows(content, name)
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         return importer.import_rows(session, rows, "tester", **options)
 
 
@@ -46,7 +46,7 @@ def test_catalog_import_creates_drafts_with_history(app: Flask) -> None:
     """B4: valid rows become draft courses, each with a history entry naming who imported it."""
     report = run_import(app, to_csv([course_row(code="IMP-1"), course_row(code="IMP-2", segments="202:6")]))
     assert report.written and report.created == ["IMP-1", "IMP-2"] and not report.refused
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         course = service.get_course(session, "IMP-2")
         assert course.status == Status.DRAFT.value
         assert [(h.actor, h.action, h.note) for h in service.history(session, course)] == [("tester", "create", "imported")]
@@ -101,7 +101,7 @@ def test_catalog_import_update_changes_existing_courses_with_history(app: Flask,
     add_course(code="UPD-1")
     report = run_import(app, to_csv([course_row(code="UPD-1", title_en="Renamed")]), update_existing=True)
     assert report.updated == ["UPD-1"]
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         course = service.get_course(session, "UPD-1")
         assert course.title_en == "Renamed" and service.history(session, course)[0].action == "edit"
 
@@ -109,10 +109,10 @@ def test_catalog_import_update_changes_existing_courses_with_history(app: Flask,
 def test_catalog_import_rolls_back_everything_when_a_write_fails(app: Flask, add_course: Callable[..., str]) -> None:
     """Nothing half-imported: a conflict found while writing undoes the rows written before it."""
     rows = importer.parse_rows(to_csv([course_row(code="FIRST-1"), course_row(code="RACE-1")]), "x.csv")
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         report, accepted = importer.check_rows(session, rows)
     add_course(code="RACE-1")  # another curator creates the same code between the check and the write
-    with pytest.raises(Exception, match="RACE-1 is already used"), get_db(app).session() as session:
+    with pytest.raises(Exception, match="RACE-1 is already used"), app.app_context(), get_db(app).session() as session:
         importer.write_rows(session, report, accepted, "tester")
     assert codes_in(app) == ["RACE-1"]
 
@@ -154,7 +154,7 @@ def test_catalog_import_reads_json_and_reports_entries_that_are_not_objects(app:
 def test_catalog_export_round_trips_through_import(app: Flask, add_course: Callable[..., str], tmp_path: Path) -> None:
     """B4: an exported catalog imports back into an empty catalog with the same fields."""
     add_course(code="RT-1", title_zh="「引號」, 逗號", segments="202:4; 505:2", pass_mark="")
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         before = service.snapshot(service.get_course(session, "RT-1"))
         csv_text = importer.export_csv(session)
         json_body = importer.export_json(session)
@@ -162,7 +162,7 @@ def test_catalog_export_round_trips_through_import(app: Flask, add_course: Calla
     for content, name in ((csv_text.encode(), "c.csv"), (json_body, "c.json")):
         report = run_import(app, content, name)
         assert report.created == ["RT-1"], report.as_dict()
-        with get_db(app).session() as session:
+        with app.app_context(), get_db(app).session() as session:
             course = service.get_course(session, "RT-1")
             after = service.snapshot(course)
             session.delete(course)
@@ -236,12 +236,12 @@ def test_catalog_export_csv_guards_cells_that_spreadsheets_would_run(app: Flask,
                                                                     add_course: Callable[..., str]) -> None:
     """Security: a title starting with = is exported as text ('=...) and imports back unchanged."""
     add_course(code="FX-1", title_en='=HYPERLINK("http://evil.example","click")', tags="@risk; +plus")
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         exported = importer.export_csv(session)
         session.delete(service.get_course(session, "FX-1"))
     row = next(csv.DictReader(io.StringIO(exported)))
     assert row["title_en"] == '\'=HYPERLINK("http://evil.example","click")' and row["tags"] == "'@risk;+plus"
     assert run_import(app, exported.encode()).created == ["FX-1"]
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         course = service.get_course(session, "FX-1")
         assert course.title_en.startswith("=HYPERLINK") and course.tags == ["@risk", "+plus"]

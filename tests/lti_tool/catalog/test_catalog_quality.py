@@ -34,7 +34,7 @@ def test_review_post_is_hidden_until_approved_and_escaped_when_shown(
     assert "alert" not in before and "No reviews yet." in before
     moderation = curator.get("/catalog/manage/reviews").get_data(as_text=True)
     assert "&lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt;" in moderation and "<script>alert" not in moderation
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         review_id = service.pending_reviews(session)[0][0].id
     token = csrf_token_from(curator, "/catalog/manage/reviews")
     assert curator.post("/catalog/manage/reviews", data={"review_id": review_id, "decision": "approve",
@@ -50,7 +50,7 @@ def test_review_post_rejected_review_never_shows(app: Flask, client: FlaskClient
     """B6: a rejected review stays hidden and does not count in the rating."""
     code = add_course()
     send_review(client, code, "1", "spam spam")
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         review_id = service.pending_reviews(session)[0][0].id
     token = csrf_token_from(curator, "/catalog/manage/reviews")
     curator.post("/catalog/manage/reviews", data={"review_id": review_id, "decision": "reject", "csrf_token": token})
@@ -72,7 +72,7 @@ def test_review_post_refuses_bad_ratings_and_long_text(app: Flask, client: Flask
     code = add_course()
     assert send_review(client, code, rating, text) == 302
     assert fragment in client.get(f"/catalog/{code}?lang=en").get_data(as_text=True)
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         assert service.pending_reviews(session) == []
 
 
@@ -101,7 +101,7 @@ def test_recommendation_post_shows_the_reason_and_lifts_ranking(app: Flask, cura
     """B6: an expert recommendation with its reason appears on the course page and raises its rank."""
     first = add_course(code="REC-1")
     second = add_course(code="REC-2")
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         assert service.get_course(session, first).rank_score == service.get_course(session, second).rank_score
     page = f"/catalog/manage/{second}"
     response = curator.post(page + "/recommend", data={
@@ -110,7 +110,7 @@ def test_recommendation_post_shows_the_reason_and_lifts_ranking(app: Flask, cura
     assert response.status_code == 302
     text = client.get(f"/catalog/{second}?lang=en").get_data(as_text=True)
     assert "Clear and practical for policy staff." in text and "Dr. Lin" in text
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         ranked = [c.code for c in service.find_published(session, CourseQuery()).items]
     assert ranked == ["REC-2", "REC-1"]
     missing = curator.post(page + "/recommend", data={"expert_name": "", "reason": "",
@@ -125,11 +125,11 @@ def test_record_learning_activity_counts_and_ranks_by_popularity_and_completion(
     """B6: launches and completions (from the learning player) update counters and the ranking."""
     for code in ("POP-1", "POP-2", "POP-3"):
         add_course(code=code)
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         service.record_learning_activity(session, "POP-1", launches=50, completions=5)
         service.record_learning_activity(session, "POP-2", launches=50, completions=45)
         service.record_learning_activity(session, "pop-2", launches=1)
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         course = service.get_course(session, "POP-2")
         assert (course.launch_count, course.completion_count, course.completion_rate) == (51, 45, 0.882)
         ranked = [c.code for c in service.find_published(session, CourseQuery()).items]
@@ -146,7 +146,7 @@ def test_review_post_limits_reviews_per_client_per_day(app: Flask, client: Flask
         assert send_review(client, code, "4", f"review {number}") == 302
     assert send_review(client, code, "4", "one too many") == 302
     assert "please wait until tomorrow" in client.get(f"/catalog/{code}?lang=en").get_data(as_text=True)
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         pending = service.pending_reviews(session)
     assert len(pending) == service.REVIEWS_PER_CLIENT_PER_DAY
     assert all(len(review.client_hash) == 64 and "127.0.0.1" not in review.client_hash for review, _c in pending)

@@ -35,7 +35,7 @@ def catalog(add_course: Callable[..., str]) -> None:
 
 
 def codes(app: Flask, **query: Any) -> list[str]:
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         page = service.find_published(session, CourseQuery(**query))
         return sorted(course.code for course in page.items)
 
@@ -86,7 +86,7 @@ def test_course_search_filters_by_topic_language_provider_format_code_hours(app:
 @pytest.mark.usefixtures("catalog")
 def test_course_search_pages_results(app: Flask) -> None:
     """B2: results come in pages with the total."""
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         first = service.find_published(session, CourseQuery(per_page=2, sort="title"))
         second = service.find_published(session, CourseQuery(per_page=2, page=2, sort="title"))
     assert first.total == 3 and first.pages == 2 and first.has_next and not second.has_next
@@ -165,12 +165,12 @@ def test_courses_api_get_refuses_bad_parameters(client: FlaskClient, query: str,
 @pytest.mark.usefixtures("catalog")
 def test_new_and_updated_get_lists_recent_changes(app: Flask, client: FlaskClient) -> None:
     """B5: the new-and-updated list shows published courses, the latest change first."""
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         course = service.get_course(session, "WB-CE")
         row = service.snapshot(course)
         row["title_en"] = "Citizen Engagement (updated)"
         service.update_course(session, course, service.validate(row), "tester")
-    with get_db(app).session() as session:
+    with app.app_context(), get_db(app).session() as session:
         listed = [c.code for c in service.new_and_updated(session)]
     assert listed[0] == "WB-CE" and "DRAFT-1" not in listed and "OLD-1" not in listed
     page = client.get("/catalog/new?lang=en").get_data(as_text=True)
