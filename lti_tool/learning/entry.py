@@ -8,16 +8,18 @@ catalog picker whose answer is a signed Deep Linking response (LTI Deep Linking 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from lrs.db import get_session
-from lrs.errors import BadRequest, Forbidden
+from lrs.errors import AppError, BadRequest, Forbidden
 from lti_tool.keys import get_keyring
-from lti_tool.learning import deeplink, service
+from lti_tool.learning import deeplink, identity, service
 from lti_tool.learning.tokens import player_token
-from lti_tool.learning.views import bp, player_url
+from lti_tool.learning.views import bp, lti_id_problem_key, player_url
 from lti_tool.lti import launch as lti_launch
 from lti_tool.lti.claims import AGS_ENDPOINT, DEEP_LINKING_REQUEST, NRPS, RESOURCE_LINK_REQUEST, LaunchContext, ToolRole
 
@@ -70,7 +72,28 @@ def start() -> BaseResponse:
     session.commit()
     if context.role in STAFF_ROLES:
         return redirect(url_for("learning.overview", token=player_token(enrollment.id, "instructor")), code=303)
-    return redirect(player_url(enrollment.id), code=303)
+    problem = claim_from_launch(session, launch)
+    url = player_url(enrollment.id)
+    return redirect(url + ("?" + urlencode({"lti_id": problem}) if problem else ""), code=303)
+
+
+def claim_from_launch(session: Session, launch: service.LearnerLaunch) -> str | None:
+    """Link the learner's account to the ID number in the `national_id` custom parameter, if any (issue #8 D6).
+
+    A refused number never blocks the launch: the player shows why (by message key, never the number)
+    and offers the learner's own entry instead.
+    """
+    number = launch.custom.get(identity.ID_PARAM, "").strip()
+    if not number or number.startswith("$"):  # absent, or an LMS substitution variable it could not fill
+        return None
+    try:
+        identity.claim(session, issuer=launch.issuer, sub=launch.sub, id_number=number, name=launch.name,
+                       agency_code=launch.custom.get(identity.AGENCY_PARAM, ""), source=identity.SOURCE_LTI)
+    except AppError as err:
+        session.rollback()
+        return lti_id_problem_key(err)
+    session.commit()
+    return None
 
 
 def _picker_query() -> Any:

@@ -15,10 +15,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from lrs.certification.explain_i18n import translator
 from lrs.db import get_session
 from lrs.errors import AppError, BadRequest, Forbidden, error_response
 from lti_tool.learning import evidence as evidence_service
-from lti_tool.learning import service
+from lti_tool.learning import identity, service
 from lti_tool.learning.models import LearningEnrollment
 from lti_tool.learning.rules import BeatOutcome, completion, survey_open
 from lti_tool.learning.tokens import PlayerAccess, player_token, read_player_token, read_tab_token, tab_token
@@ -49,10 +50,22 @@ def course_title(enrollment: LearningEnrollment) -> str:
     return enrollment.course_title_en
 
 
+def _lti_id_problem(enrollment: LearningEnrollment) -> str | None:
+    """Return the notice for an ID number the LMS sent but that could not be linked (`?lti_id=<key>`)."""
+    key = request.args.get("lti_id", "")
+    if key not in LTI_ID_PROBLEMS:
+        return None
+    if key == "other":
+        person = identity.person_of(get_session(), enrollment.issuer, enrollment.sub)
+        return str(_(identity.OTHER_PERSON, masked=person.id_masked if person else "****"))
+    return str(_(LTI_ID_PROBLEMS[key]))
+
+
 def _page(template: str, token: str, enrollment: LearningEnrollment, **extra: Any) -> Response:
     status = completion(enrollment.terms, enrollment.progress)
     body = render_template(
         template,
+        lti_id_problem=_lti_id_problem(enrollment),
         token=token,
         enrollment=enrollment,
         status=status,
@@ -178,6 +191,67 @@ def evidence(token: str) -> BaseResponse:
                             filename=upload.filename or "" if upload else "", data=data)
     session.commit()
     return redirect(url_for("learning.player", token=token, done="evidence"), code=303)
+
+
+def id_message(err: AppError) -> str:
+    """Return a refused claim's message in the page's language (the ID number itself is never part of it)."""
+    masked = err.details.get("masked")
+    if masked:
+        return str(_(identity.OTHER_PERSON, masked=masked))
+    return str(_(err.message))
+
+
+# Problems with an ID number sent by the LMS, named in the player's URL by key (never the number itself).
+LTI_ID_PROBLEMS = {
+    **{f"id{number}": text for number, text in enumerate(identity.ID_MESSAGES)},
+    "taken": identity.TAKEN, "taken_lms": identity.TAKEN_SAME_LMS, "other": identity.OTHER_PERSON,
+    "agency": identity.NEED_AGENCY, "name": identity.NEED_NAME,
+}
+
+
+def lti_id_problem_key(err: AppError) -> str:
+    """Return the key of a refused LTI claim's message, for the player's notice."""
+    if err.details.get("masked"):
+        return "other"
+    for key, text in LTI_ID_PROBLEMS.items():
+        if text == err.message:
+            return key
+    return "id4"
+
+
+@bp.route("/<token>/hours", methods=["GET", "POST"])
+def hours(token: str) -> BaseResponse:
+    """Show the learner's certified hours this year and quota progress (R1, R3), or take their ID number once (D6).
+
+    The form posts to the token-bearing URL like the player's other forms (no cookie needed inside the
+    LMS iframe); the number is never echoed back, logged or shown other than masked.
+    """
+    access, enrollment = _access(token)
+    if access.role != "learner":
+        raise Forbidden("Only the learner can see their own certified hours.")
+    session = get_session()
+    error = None
+    values = {"name": enrollment.learner_name, "agency_code": ""}
+    if request.method == "POST":
+        values = {"name": request.form.get("name", "")[:60], "agency_code": request.form.get("agency_code", "")[:10]}
+        try:
+            identity.claim(session, issuer=enrollment.issuer, sub=enrollment.sub,
+                           id_number=request.form.get("national_id", "")[:40], name=values["name"],
+                           agency_code=values["agency_code"], source=identity.SOURCE_LEARNER)
+        except AppError as err:
+            session.rollback()
+            error = id_message(err)
+        else:
+            session.commit()
+            return redirect(url_for("learning.hours", token=token, done="id"), code=303)
+    person = identity.person_of(session, enrollment.issuer, enrollment.sub)
+    record = identity.transcript(session, person, service.clock()) if person is not None else None
+    translate = translator(str(get_locale() or ""))
+    response = _page("learning/hours.html", token, enrollment, person=person, record=record, error=error,
+                     values=values, translate=translate)
+    if error is not None:
+        response.status_code = 400
+    return response
 
 
 @bp.errorhandler(AppError)
