@@ -14,9 +14,8 @@ from flask.testing import FlaskClient
 from lrs.certification import people
 from lrs.db import get_db
 from lti_tool.learning.tokens import player_token
-
-from .conftest import ISSUER, add_course
-from .lms import LTI, TestLms
+from tests.lti_tool.learning.conftest import ISSUER, add_course
+from tests.lti_tool.learning.lms import LTI, TestLms
 
 VALID_ID = "A123456789"
 OTHER_VALID_ID = "F131104093"
