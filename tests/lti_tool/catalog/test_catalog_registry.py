@@ -174,3 +174,19 @@ def test_courses_api_get_filters_by_a_staff_added_code(app: Flask, client: Flask
     unknown = client.get("/api/courses?category_code=99999")
     assert unknown.status_code == 400
     assert unknown.get_json()["error"]["message"] == "Category code '99999' is not in the lifelong-learning portal's code table."
+
+
+def test_catalog_demo_registers_every_published_course_beside_the_certification_demo(app: Flask) -> None:
+    """Issue #8 D1, `make run`: both demos leave every published course registered, and the people loaded."""
+    from lrs.certification import demo as certification_demo
+    from lrs.certification.models import Person
+    from lti_tool.catalog import demo as catalog_demo
+
+    catalog_demo.load_demo(app)
+    lines = certification_demo.load_demo(app)
+    assert "already loaded" not in lines[0]
+    with app.app_context(), get_db(app).session() as session:
+        published = {c.code for c in service.all_courses(session, (Status.PUBLISHED,))}
+        entries = {c.course_code: c.active for c in session.scalars(select(Course))}
+        assert published and all(entries.get(code) is True for code in published), published - set(entries)
+        assert session.scalar(select(Person.id).limit(1)) is not None
