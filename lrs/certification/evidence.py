@@ -83,12 +83,20 @@ def score_percent(score: Any) -> Decimal | None:
     """Return a result.score as 0-100: raw within min..max when max is given, else scaled x 100."""
     if not isinstance(score, dict):
         return None
+    key = (score.get("raw"), score.get("min", 0), score.get("max"), score.get("scaled"))
     try:
-        raw, low, high = score.get("raw"), score.get("min", 0), score.get("max")
+        return _score_percent(*key)
+    except TypeError:  # an unhashable part (a list or object): not cached
+        return _score_percent.__wrapped__(*key)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: True, 1 and 1.0 are different scores here
+def _score_percent(raw: Any, low: Any, high: Any, scaled: Any) -> Decimal | None:
+    try:
         if raw is not None and high is not None and Decimal(str(high)) > Decimal(str(low)):
             return (Decimal(str(raw)) - Decimal(str(low))) / (Decimal(str(high)) - Decimal(str(low))) * 100
-        if score.get("scaled") is not None:
-            return Decimal(str(score["scaled"])) * 100
+        if scaled is not None:
+            return Decimal(str(scaled)) * 100
     except (InvalidOperation, TypeError, ValueError):
         return None
     return None

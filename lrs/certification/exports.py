@@ -15,6 +15,7 @@ This module is pure: callers pass decrypted credits in and get bytes out.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import functools
 import io
@@ -125,19 +126,18 @@ class ExportResult:
         return written
 
 
+def _cp950_fallback(err: UnicodeError) -> tuple[bytes, int]:
+    """Encode, one by one, the characters plain Big5 lacks as code page 950 does (raising when even it lacks one)."""
+    assert isinstance(err, UnicodeEncodeError)
+    return b"".join(char.encode("cp950") for char in err.object[err.start:err.end]), err.end
+
+
+codecs.register_error("learning_bridge_cp950", _cp950_fallback)
+
+
 def encode_big5(text: str) -> bytes:
     """Encode text as Big5, using the ETEN extension (cp950) only for characters plain Big5 lacks."""
-    try:
-        return text.encode("big5")
-    except UnicodeEncodeError:
-        pass
-    out = bytearray()
-    for char in text:
-        try:
-            out += char.encode("big5")
-        except UnicodeEncodeError:
-            out += char.encode("cp950")  # raises UnicodeEncodeError when even cp950 lacks it
-    return bytes(out)
+    return text.encode("big5", "learning_bridge_cp950")
 
 
 def decode_big5(data: bytes) -> str:
@@ -150,9 +150,10 @@ def _quote(value: str) -> str:
 
 
 def _line(fields: Sequence[str]) -> str:
-    if any('"' in value for value in fields):
+    joined = '","'.join(fields)
+    if joined.count('"') != 3 * (len(fields) - 1):  # a field holds a quote: double it
         return ",".join(_quote(value) for value in fields) + "\n"
-    return '"' + '","'.join(fields) + '"\n'  # the common case: nothing to escape
+    return '"' + joined + '"\n'  # the common case: nothing to escape
 
 
 @functools.lru_cache(maxsize=65536)
@@ -237,13 +238,25 @@ def _credit_problems(credit: ExportCredit, codes: Container[str], allow_passport
     return problems, rows
 
 
+_normalised_id = functools.lru_cache(maxsize=1024)(idno.normalise)  # a person's rows come together
+
+
+@functools.lru_cache(maxsize=4096)
+def _row_hours(row: Segment) -> tuple[str, str, str, str]:
+    """Return a row's total, 學習性質, digital and physical fields."""
+    return (format_hours(row.digital + row.physical), str(int(learning_nature(row.digital, row.physical))),
+            format_hours(row.digital), format_hours(row.physical))
+
+
 def _portal_fields(credit: ExportCredit, row: Segment) -> list[str]:
     start_day, start_time = _roc_date_time(credit.class_start)
     end_day, end_time = _roc_date_time(credit.class_end)
-    real_start, real_end = _taipei(credit.started_at), _taipei(credit.completed_at)
+    real_start_day, real_start_time = _roc_date_time(credit.started_at)
+    real_end_day, real_end_time = _roc_date_time(credit.completed_at)
+    total, nature, digital, physical = _row_hours(row)
     title = f"{credit.course_title}-{row.name}" if row.name else credit.course_title
     return [
-        idno.normalise(credit.id_number),
+        _normalised_id(credit.id_number),
         title,
         start_day,
         start_time,
@@ -254,20 +267,20 @@ def _portal_fields(credit: ExportCredit, row: Segment) -> list[str]:
         row.code,
         credit.city_code,
         credit.term,
-        format_hours(row.digital + row.physical),
+        total,
         UNIT_HOURS,
         "" if credit.score is None else _score(credit.score),
         "",
         "",
         roc_date(credit.birthday) if credit.birthday else "",
-        str(int(learning_nature(row.digital, row.physical))),
-        format_hours(row.digital),
-        format_hours(row.physical),
+        nature,
+        digital,
+        physical,
         credit.course_code,
-        roc_date(real_start.date()),
-        clock_time(real_start),
-        roc_date(real_end.date()),
-        clock_time(real_end),
+        real_start_day,
+        real_start_time,
+        real_end_day,
+        real_end_time,
     ]
 
 
@@ -296,9 +309,9 @@ def _env_fields(credit: ExportCredit, row: Segment) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=4096)
 def _score(score: Decimal) -> str:
-    text = format(score.normalize(), "f")
-    return text
+    return format(score.normalize(), "f")
 
 
 Sink = Callable[[str, bytes], None]

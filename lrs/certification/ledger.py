@@ -104,6 +104,20 @@ class CourseInfo:
     course: Course
     terms: rules.CourseTerms
     pass_mark: Decimal | None
+    decisions: dict[tuple[Decimal, Decimal | None, bool], tuple[rules.CreditDecision, list[str]]] = field(default_factory=dict)
+
+    def decide(self, facts: rules.Attempt) -> tuple[rules.CreditDecision, list[str]]:
+        """Return R4's decision and its explanation, computed once per distinct reading time, score and survey."""
+        key = (facts.read_seconds, facts.best_score, facts.survey_submitted)
+        found = self.decisions.get(key)
+        if found is None:
+            decision = rules.decide_credit(self.terms, facts)  # reads only these three facts of the attempt
+            if self.course.digital_tenths == 0 and self.course.physical_tenths > 0:
+                # Physical (實體) hours are attested by attendance, which statements do not prove: staff grant them.
+                decision = rules.CreditDecision(rules.ZERO, (rules.Condition(
+                    "physical", False, "This course's hours are all physical (實體): staff certify attendance with a manual credit."),))
+            found = self.decisions[key] = (decision, decision.explain())
+        return found
 
 
 @functools.lru_cache(maxsize=4096)
@@ -130,7 +144,7 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
     """
     course = info.course
     qualifying: list[tuple[dt.datetime, str]] = []
-    decisions: dict[str, tuple[evidence.AttemptEvidence, rules.CreditDecision]] = {}
+    decisions: dict[str, tuple[evidence.AttemptEvidence, rules.CreditDecision, list[str]]] = {}
     refused_by_year: dict[int, list[str]] = {}
     refused_ids: dict[int, list[str]] = {}
     finished_years: set[int] = set()  # years with a completion that earned nothing (refused), not just work in progress
@@ -143,14 +157,10 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
             survey_submitted=attempt.survey_submitted(), survey_submitted_at=attempt.survey_at,
             completed_at=attempt.completed_at, started_at=attempt.started_at,
         )
-        decision = rules.decide_credit(info.terms, facts)
-        if course.digital_tenths == 0 and course.physical_tenths > 0:
-            # Physical (實體) hours are attested by attendance, which statements do not prove: staff grant them.
-            decision = rules.CreditDecision(rules.ZERO, (rules.Condition(
-                "physical", False, "This course's hours are all physical (實體): staff certify attendance with a manual credit."),))
+        decision, explained = info.decide(facts)
         moment = rules.completion_moment(facts)
         ref = str(index)
-        decisions[ref] = (attempt, decision)
+        decisions[ref] = (attempt, decision, explained)
         if decision.credited and moment is not None:
             qualifying.append((moment, ref))
         else:
@@ -160,12 +170,12 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
             year = rules.attribute_year(when)
             if attempt.completed_at is not None:
                 finished_years.add(year)
-            lines = [f"Attempt {attempt.registration or '(no registration)'}: " + line for line in decision.explain() if line]
+            lines = [f"Attempt {attempt.registration or '(no registration)'}: " + line for line in explained if line]
             refused_by_year.setdefault(year, []).extend(lines[: len(decision.failures)] or lines[:1])
             refused_ids.setdefault(year, []).extend(attempt.statement_ids)
     desired: dict[int, Desired] = {}
     for choice in rules.choose_credits(info.terms, qualifying):
-        attempt, decision = decisions[choice.ref]
+        attempt, decision, explained = decisions[choice.ref]
         if choice.credited and not info.terms.cross_year_repeat and granted_years - {choice.year}:
             first = min(granted_years - {choice.year})
             choice = rules.YearChoice(choice.moment, choice.year, False,
@@ -174,7 +184,7 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
             desired[choice.year] = Desired(
                 "credited", "evidence", course.digital_tenths, course.physical_tenths, _score_text(attempt.best_score),
                 attempt.started_at, choice.moment, sorted(attempt.statement_ids),
-                [choice.explanation, *decision.explain()],
+                [choice.explanation, *explained],
             )
         else:
             finished_years.add(choice.year)
@@ -295,9 +305,36 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
             report.updated += 1
         else:
             report.unchanged += 1
-    if inserts:
-        session.execute(insert(cast(Table, Credit.__table__)), inserts)
     session.flush()
+    if inserts:
+        _insert_credits(session, inserts)
+
+
+_CREDIT_COLUMNS = ("person_id", "course_id", "year", "status", "source", "digital_tenths", "physical_tenths", "score",
+                   "started_at", "completed_at", "statement_ids", "explanation", "created_at", "updated_at")
+_TIME_COLUMNS = frozenset({"started_at", "completed_at", "created_at", "updated_at"})
+
+
+def _sqlite_time(value: dt.datetime | None) -> str | None:
+    """Format an aware time as SQLAlchemy's SQLite DateTime stores a UTCDateTime: naive UTC with microseconds."""
+    return None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _insert_credits(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert new ledger rows in one driver-level executemany (no per-row ORM or bind processing)."""
+    connection = session.connection()
+    name = connection.dialect.name
+    if name not in ("sqlite", "postgresql"):
+        session.execute(insert(cast(Table, Credit.__table__)), rows)
+        return
+    mark = "?" if name == "sqlite" else "%s"
+    # Only constant table and column names are written into the text; every value is bound.
+    sql = f"INSERT INTO {Credit.__tablename__} ({', '.join(_CREDIT_COLUMNS)}) VALUES ({', '.join([mark] * len(_CREDIT_COLUMNS))})"  # noqa: S608
+    if name == "sqlite":
+        params = [tuple(_sqlite_time(row[c]) if c in _TIME_COLUMNS else row[c] for c in _CREDIT_COLUMNS) for row in rows]
+    else:
+        params = [tuple(row[c] for c in _CREDIT_COLUMNS) for row in rows]
+    connection.exec_driver_sql(sql, params)
 
 
 def recompute(session: Session, years: Iterable[int] | None, *, agency: str | None = None,

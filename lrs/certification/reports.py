@@ -37,7 +37,10 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
     ORM objects nor more than one decryption per person.
     """
     courses = {course.id: course for course in session.scalars(select(Course))}
-    segments = {course_id: registry.course_segments(course) for course_id, course in courses.items()}
+    fixed: dict[int, dict[str, Any]] = {course_id: {"course_code": course.course_code, "course_title": course.title, "primary_code": course.primary_code,
+                         "class_start": course.class_start, "class_end": course.class_end, "segments": registry.course_segments(course),
+                         "summary": course.summary, "city_code": course.city_code, "term": course.term}
+             for course_id, course in courses.items()}
     query = (
         select(Credit.id, Credit.year, Credit.course_id, Credit.digital_tenths, Credit.physical_tenths, Credit.score,
                Credit.started_at, Credit.completed_at, Person.id.label("person_id"), Person.name, Person.agency_code,
@@ -50,19 +53,27 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
     if agency:
         query = query.where(Person.agency_code == agency)
     last_person, number = -1, ""
+    hours: dict[int, Decimal] = {}
+    scores: dict[str | None, Decimal | None] = {}
     for row in session.execute(query):
         if row.person_id != last_person:
             last_person, number = row.person_id, vault.decrypt(row.id_cipher)
-        course = courses[row.course_id]
-        completed = row.completed_at or course.class_end
+        course = fixed[row.course_id]
+        completed = row.completed_at or course["class_end"]
+        digital = hours.get(row.digital_tenths)
+        if digital is None:
+            digital = hours[row.digital_tenths] = registry.hours(row.digital_tenths)
+        physical = hours.get(row.physical_tenths)
+        if physical is None:
+            physical = hours[row.physical_tenths] = registry.hours(row.physical_tenths)
+        if row.score in scores:
+            score = scores[row.score]
+        else:
+            score = scores[row.score] = _decimal_score(row.score)
         yield exports.ExportCredit(
-            ref=f"credit #{row.id}", year=row.year, id_number=number, name=row.name,
-            agency_code=row.agency_code, course_code=course.course_code, course_title=course.title,
-            primary_code=course.primary_code, digital=registry.hours(row.digital_tenths),
-            physical=registry.hours(row.physical_tenths), class_start=course.class_start, class_end=course.class_end,
-            started_at=row.started_at or completed, completed_at=completed, segments=segments[row.course_id],
-            summary=course.summary, city_code=course.city_code, term=course.term, score=_decimal_score(row.score),
-            birthday=row.birthday,
+            ref=f"credit #{row.id}", year=row.year, id_number=number, name=row.name, agency_code=row.agency_code,
+            digital=digital, physical=physical, started_at=row.started_at or completed, completed_at=completed,
+            score=score, birthday=row.birthday, **course,
         )
 
 
