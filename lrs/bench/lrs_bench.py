@@ -43,6 +43,8 @@ Echo = Callable[[str], None]
 VERBS = [f"http://adlnet.gov/expapi/verbs/v{index}" for index in range(19)]
 RARE_VERB = "http://example.com/verbs/rarely-used"
 HOME = "https://lms.example.gov.tw"
+# The gunicorn master's process id by port, for CPU accounting.
+SERVER_PIDS: dict[int, int] = {}
 
 
 def sample_statement(rng: random.Random, actors: int = 5000, activities: int = 20000, courses: int = 100) -> dict[str, Any]:
@@ -131,6 +133,33 @@ def build_schema(database: Database) -> None:
         command.stamp(config, "head")
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """Return the CPU time (user + system) a process and its children have used, or None off Linux.
+
+    On a shared machine wall-clock rates vary with everyone else's load; CPU per statement does not.
+    """
+    try:
+        pids = [pid]
+        with contextlib.suppress(OSError):
+            pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        total = 0
+        for each in pids:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def machine_load() -> str:
+    """Describe how busy the machine is: 1-minute load average against the CPU count."""
+    try:
+        one, _, _ = os.getloadavg()
+    except OSError:
+        return "load unknown"
+    return f"load average {one:.2f} on {os.cpu_count()} CPUs"
+
+
 @contextlib.contextmanager
 def gunicorn(url: str, folder: Path, workers: int) -> Iterator[int]:
     """Run the standalone LRS under gunicorn on 127.0.0.1 (a free port) and yield the port."""
@@ -167,6 +196,7 @@ def gunicorn(url: str, folder: Path, workers: int) -> Iterator[int]:
         drain = threading.Thread(target=lambda: [None for _ in process.stderr or ()], daemon=True)
         drain.start()
         _wait_ready(port, workers)
+        SERVER_PIDS[port] = process.pid
         yield port
     finally:
         process.terminate()
@@ -204,8 +234,13 @@ def request(port: int, method: str, path: str, headers: dict[str, str], body: by
         connection.close()
 
 
-def ingest_http(port: int, auth: str, batch: int, seconds: float, clients: int, rng: random.Random) -> tuple[float, float, float]:
-    """POST batches from several client threads for some seconds; return statements/s, p50, p99 (ms)."""
+def ingest_http(
+    port: int, auth: str, batch: int, seconds: float, clients: int, rng: random.Random
+) -> tuple[float, float, float, float | None]:
+    """POST batches from several client threads for some seconds.
+
+    Returns statements/s, p50 and p99 latency (ms) and the server's CPU microseconds per statement.
+    """
     bodies = [orjson.dumps([sample_statement(rng) for _ in range(batch)]) for _ in range(20)]
     headers = {"Authorization": auth, "X-Experience-API-Version": "1.0.3", "Content-Type": "application/json"}
     latencies: list[float] = []
@@ -228,6 +263,8 @@ def ingest_http(port: int, auth: str, batch: int, seconds: float, clients: int, 
                 else:
                     failures.append(status)
 
+    pid = SERVER_PIDS.get(port)
+    cpu_before = process_cpu_seconds(pid) if pid else None
     started = time.perf_counter()
     threads = [threading.Thread(target=run, args=(index,)) for index in range(clients)]
     for thread in threads:
@@ -237,7 +274,9 @@ def ingest_http(port: int, auth: str, batch: int, seconds: float, clients: int, 
     elapsed = time.perf_counter() - started
     if failures:
         raise RuntimeError(f"{len(failures)} POSTs failed, e.g. status {failures[0]}")
-    return stored[0] / elapsed, percentile(latencies, 0.5), percentile(latencies, 0.99)
+    cpu_after = process_cpu_seconds(pid) if pid else None
+    cpu = (cpu_after - cpu_before) / stored[0] * 1e6 if cpu_before is not None and cpu_after is not None and stored[0] else None
+    return stored[0] / elapsed, percentile(latencies, 0.5), percentile(latencies, 0.99), cpu
 
 
 def settle(database: Database) -> None:
@@ -364,9 +403,10 @@ def run_backend(backend: Backend, folder: Path, sizes: list[int], seconds: float
             results = {}
             for batch in (1, 10, 100):
                 settle(database)
-                rate, p50, p99 = ingest_http(port, auth, batch, seconds, clients, rng)
+                rate, p50, p99, cpu = ingest_http(port, auth, batch, seconds, clients, rng)
                 results[batch] = rate
-                echo(f"  batch {batch:>3}: {rate:8,.0f} statements/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
+                cost = f"   server CPU {cpu:6.0f} µs/statement" if cpu is not None else ""
+                echo(f"  batch {batch:>3}: {rate:8,.0f} statements/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms{cost}   ({machine_load()})")
             settle(database)
             raw = ingest_raw(database, authority, seconds, rng)
             echo(f"  raw database ceiling (batch 100, same rows, no HTTP/validation/preparation): {raw:,.0f} statements/s")
@@ -385,6 +425,7 @@ def run_backend(backend: Backend, folder: Path, sizes: list[int], seconds: float
 
 def run(sizes: list[int], seconds: float, rounds: int, workers: int, clients: int, postgres: str | None, echo: Echo) -> None:
     """Benchmark SQLite and, when given, PostgreSQL."""
+    echo(f"Machine before starting: {machine_load()} (the run itself adds about {workers} + 1 busy processes).")
     micros, size = validation_cost(random.Random(7))  # noqa: S311
     echo(f"Validation: {micros:.1f} µs per {size:,}-byte statement (hand-written validator).")
     with tempfile.TemporaryDirectory(prefix="lb-bench-") as tmp:

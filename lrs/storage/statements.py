@@ -8,6 +8,7 @@ refused). Behaviour is the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -15,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, Table, and_, exists, false, func, insert, select, text, update
+from sqlalchemy import Select, Table, and_, exists, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, aliased
 
 from lrs.db import utcnow
@@ -28,7 +30,7 @@ from lrs.xapi import statements as xs
 from lrs.xapi.attachments import AttachmentData
 from lrs.xapi.equivalence import equivalent
 from lrs.xapi.query import StatementQuery
-from lrs.xapi.types import parse_timestamp
+from lrs.xapi.types import format_timestamp, parse_timestamp
 from lrs.xapi.validation import VOIDED_VERB
 
 # Core tables: executemany through them skips the ORM's bulk-insert bookkeeping.
@@ -80,25 +82,64 @@ class ActivityCache:
                 self._items.popitem(last=False)
 
 
-def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows: C-level executemany on SQLite, COPY on PostgreSQL.
+@functools.cache
+def _sqlite_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> tuple[str, list[tuple[int, Any]]]:
+    """Return an INSERT with `?` placeholders and the (position, bind processor) of columns that need one."""
+    quoted = ", ".join(f'"{name}"' for name in columns)  # names come from our own table
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in columns)})'  # noqa: S608 (our own names)
+    processors = [(index, table.c[name].type._cached_bind_processor(dialect)) for index, name in enumerate(columns)]
+    return sql, [(index, convert) for index, convert in processors if convert is not None]
 
-    psycopg's executemany sends one prepared INSERT per row; COPY streams every row in one
-    command, inside the same transaction.
+
+def _bulk_insert(session: Session, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows (tuples in `columns` order) on the driver: executemany on SQLite, COPY on PostgreSQL.
+
+    No SQL is compiled per call. psycopg's executemany sends one prepared INSERT per row; COPY
+    streams every row in one command, inside the same transaction.
     """
     if not rows:
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
+        sql, processors = _sqlite_insert(connection.dialect, table, columns)
+        if processors:
+            converted = []
+            for row in rows:
+                values = list(row)
+                for index, convert in processors:
+                    values[index] = convert(values[index])
+                converted.append(values)
+            rows = converted  # type: ignore[assignment]
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
         return
-    columns = list(rows[0])
     raw = connection.connection.driver_connection
     assert raw is not None
     quoted = ", ".join(f'"{name}"' for name in columns)  # names come from our own table
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([row[name] for name in columns])
+            copy.write_row(row)
+
+
+def driver_sql(session: Session, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Run fixed SQL with `?` placeholders on the session's DB-API cursor; return its first row.
+
+    For the few statements every request runs (the write lock, the next stored-order key, the
+    credential lookup): compiling an expression and building a result object cost more than
+    the query itself. It runs in the session's transaction, like any other statement.
+    """
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchone() if cursor.description else None
+    finally:
+        cursor.close()
 
 
 def lock_for_write(session: Session) -> None:
@@ -107,11 +148,10 @@ def lock_for_write(session: Session) -> None:
     PostgreSQL: a transaction-scoped advisory lock. SQLite: a no-op write, which takes the
     database's write lock at once (SQLite has one writer at a time anyway).
     """
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+    if session.get_bind().dialect.name == "postgresql":
+        driver_sql(session, "SELECT pg_advisory_xact_lock(?)", (_PG_LOCK_ID,))
     else:
-        session.execute(update(Statement).where(false()).values(voided=Statement.voided))
+        driver_sql(session, "UPDATE lrs_statement SET voided = voided WHERE 0")
 
 
 def _now_ms() -> dt.datetime:
@@ -146,10 +186,20 @@ def store_batch(
     without change; a different one is a 409 Conflict for the whole batch. Data 2.3.2: voiding a
     voiding statement is refused with 400; a voided target is marked voided.
     """
+    # Everything that needs no database runs before the write lock, so that concurrent writers
+    # overlap their work and hold the lock only for reads, inserts and the commit.
+    provisional = _now_ms()
+    prepared = [xs.prepare(stmt, stored=provisional, authority=authority, version=version) for stmt in statements]
+    all_keys = [xs.statement_keys(stmt) for stmt in prepared]
+    ids = [item["id"] for item in prepared]
     lock_for_write(session)
     stored_at = _now_ms()
-    prepared = [xs.prepare(stmt, stored=stored_at, authority=authority, version=version) for stmt in statements]
-    ids = [item["id"] for item in prepared]
+    if stored_at != provisional:
+        stored_text = format_timestamp(stored_at)
+        for original, stmt in zip(statements, prepared, strict=True):
+            stmt["stored"] = stored_text
+            if "timestamp" not in original:
+                stmt["timestamp"] = stored_text
     # Only ids the client chose can already be stored or already be targeted by earlier
     # statements; ids the LRS generates just now cannot, so they need no lookups.
     given = [str(stmt["id"]).lower() for stmt in statements if "id" in stmt]
@@ -162,15 +212,16 @@ def store_batch(
             )
         }
     new: list[dict[str, Any]] = []
-    for stmt in prepared:
+    keys: list[xs.StatementKeys] = []
+    for stmt, stmt_keys in zip(prepared, all_keys, strict=True):
         row = existing.get(stmt["id"].lower())
         if row is None:
             new.append(stmt)
+            keys.append(stmt_keys)
         elif not equivalent(orjson.loads(row.body), stmt):
             raise Conflict(f"Statement {stmt['id']} already exists with different content; statements are immutable.")
     if not new:
         return StoreResult(ids, [])
-    keys = [xs.statement_keys(stmt) for stmt in new]
     _check_voiding(session, new, keys)
     authority_key = xs.agent_key(authority)
     given_new = [ident for ident in given if ident not in existing]
@@ -241,16 +292,17 @@ def insert_rows(session: Session, rows: list[dict[str, Any]], keys: Sequence[set
     Under the write lock no one else inserts, so the next stored-order keys are ours to assign,
     and plain bulk inserts replace RETURNING round trips.
     """
-    base = int(session.scalar(select(func.max(Statement.pk))) or 0)
+    found = driver_sql(session, "SELECT max(pk) FROM lrs_statement")
+    base = int(found[0] or 0) if found else 0
+    if not rows:
+        return
     for offset, values in enumerate(rows, start=1):
         values["pk"] = base + offset
-    _bulk_insert(session, STATEMENT_TABLE, rows)
+    _bulk_insert(session, STATEMENT_TABLE, tuple(rows[0]), [tuple(values.values()) for values in rows])
     key_rows = [
-        {"kind": kind, "value": value, "statement_pk": values["pk"]}
-        for values, statement_keys in zip(rows, keys, strict=True)
-        for kind, value in statement_keys
+        (kind, value, values["pk"]) for values, statement_keys in zip(rows, keys, strict=True) for kind, value in statement_keys
     ]
-    _bulk_insert(session, KEY_TABLE, key_rows)
+    _bulk_insert(session, KEY_TABLE, ("kind", "value", "statement_pk"), key_rows)
 
 
 def _check_voiding(session: Session, new: Sequence[dict[str, Any]], keys: Sequence[xs.StatementKeys]) -> None:

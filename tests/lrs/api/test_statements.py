@@ -16,6 +16,7 @@ from lrs.db import get_db
 from lrs.storage.hooks import register_stored_hook
 from lrs.storage.models import Statement
 from lrs.storage.statements import get_activity_definition
+from tests.conftest import basic_auth
 from tests.lrs.xapi.helpers import (
     ATTEMPTED,
     COMPLETED,
@@ -246,6 +247,21 @@ def test_statements_post_without_credentials_is_unauthorized(client: FlaskClient
     response = client.post("/xapi/statements", json=statement(), headers={"X-Experience-API-Version": "1.0.3"})
     assert response.status_code == 401
     assert "WWW-Authenticate" in response.headers
+
+
+@pytest.mark.parametrize("which", ["wrong secret", "unknown key"])
+def test_statements_post_with_wrong_credentials_is_unauthorized(
+    client: FlaskClient, lrs_credentials: tuple[str, str], which: str
+) -> None:
+    """Answer 401 and store nothing for a wrong secret or an unknown key (Communication 4.1)."""
+    key, secret = lrs_credentials
+    header = basic_auth(key, secret + "x") if which == "wrong secret" else basic_auth("0" * 32, secret)
+    before = count_statements(client)
+    response = client.post(
+        "/xapi/statements", json=statement(), headers={"Authorization": header, "X-Experience-API-Version": "1.0.3"}
+    )
+    assert response.status_code == 401
+    assert count_statements(client) == before
 
 
 def test_statements_post_with_read_scope_forbidden(make_xapi: Callable[..., XapiClient]) -> None:
