@@ -144,7 +144,19 @@ def test_hours_get_shows_quota_shortfall_for_a_linked_learner(app: Flask, client
     page = client.get(f"/learn/{token}/hours").get_data(as_text=True)
     assert "No certified hours yet this year." in page
     assert "Some requirements are not met yet." in page
-    assert 'data-met="no"' in page and "short by 20 h" in page
+    assert 'data-met="no"' in page and "0 h of 20 h required; short by 20 h." in page
+    assert "業務相關學習時數 (business-related hours)" in page
+
+
+def test_hours_get_is_in_chinese_for_a_chinese_lms(app: Flask, client: FlaskClient, course: str,
+                                                   enroll: Callable[..., Any]) -> None:
+    """Pages in Traditional Chinese: the hours page and its quota lines follow the launch's zh-TW locale."""
+    enrollment_id, _ = enroll()
+    token = token_for(app, enrollment_id)
+    client.post(f"/learn/{token}/hours", data=claim_form(VALID_ID))
+    page = client.get(f"/learn/{token}/hours").get_data(as_text=True)
+    assert "年度學習時數規定" in page and "已取得 0 小時，應取得 20 小時；尚缺 20 小時。" in page
+    assert "已連結的身分證字號：A12****789" in page
 
 
 def test_hours_get_is_for_the_learner_only(app: Flask, client: FlaskClient, course: str,
