@@ -131,6 +131,21 @@ def portal_rows(folder: Path) -> list[list[str]]:
     return rows
 
 
+def launch_to_player(client: FlaskClient, lms: TestLms, sub: str, national_id: str) -> tuple[str, str]:
+    """Launch the course from the LMS with the learner's ID in `national_id`; return the player and tab tokens."""
+    custom = {"catalog_course": CODE, "national_id": national_id, "agency_code": AGENCY}
+    launched = lms.launch(client, course=CODE, sub=sub, **{LTI + "custom": custom})
+    assert launched.status_code == 303, launched.get_data(as_text=True)
+    start = client.get(launched.location)
+    assert start.status_code == 303 and "lti_id" not in start.location, start.get_data(as_text=True)
+    player = client.get(start.location)
+    text = player.get_data(as_text=True)
+    assert player.status_code == 200 and national_id not in text
+    tab = TAB_RE.search(text)
+    assert tab
+    return start.location.rsplit("/", 1)[-1], tab.group(1)
+
+
 def test_end_to_end_course_published_completed_in_lms_and_exported_for_the_portal(
     app: Flask, client: FlaskClient, lms: TestLms, tmp_path: Path, xapi_headers: dict[str, str],
 ) -> None:
@@ -145,23 +160,18 @@ def test_end_to_end_course_published_completed_in_lms_and_exported_for_the_porta
 
     clock = Clock()  # 2026-03-05 09:00 in Taipei
     app.extensions[learning.CLOCK_KEY] = clock
-    launched = lms.launch(client, course=CODE, sub="civil-servant-7",
-                          **{LTI + "custom": {"catalog_course": CODE, "national_id": national_id, "agency_code": AGENCY}})
-    assert launched.status_code == 303, launched.get_data(as_text=True)
-    start = client.get(launched.location)
-    assert start.status_code == 303 and "lti_id" not in start.location, start.get_data(as_text=True)
-    player = client.get(start.location)
-    text = player.get_data(as_text=True)
-    assert player.status_code == 200 and national_id not in text
-    tab = TAB_RE.search(text)
-    assert tab
-    token = start.location.rsplit("/", 1)[-1]
+    token, tab = launch_to_player(client, lms, "civil-servant-7", national_id)
+    # A colleague in the same LMS course reads and passes but skips the survey: R4 gives no partial credit.
+    skipper_id = valid_id("D22345678")
+    skip_token, skip_tab = launch_to_player(client, lms, "civil-servant-8", skipper_id)
 
     # R4: the quiz at the pass mark, the survey, and the full reading time measured from heartbeats.
-    quiz = _pass_quiz(client, token)
-    assert quiz.status_code == 200 and 'id="cond-test" data-met="yes"' in quiz.get_data(as_text=True)
+    for who in (token, skip_token):
+        quiz = _pass_quiz(client, who)
+        assert quiz.status_code == 200 and 'id="cond-test" data-met="yes"' in quiz.get_data(as_text=True)
     assert _survey(client, token).status_code == 303
-    _read(client, clock, tab.group(1), HOURS * 3600)
+    _read(client, clock, tab, HOURS * 3600)
+    _read(client, clock, skip_tab, HOURS * 3600)
 
     report = outbox.deliver_until_idle(app)
     assert report.dead == 0, report.errors
@@ -171,13 +181,20 @@ def test_end_to_end_course_published_completed_in_lms_and_exported_for_the_porta
     assert completed[0]["actor"]["account"] == {"homePage": lms.issuer, "name": "civil-servant-7"}
     assert [s for s in lms.records.scores if s["activityProgress"] == "Completed"], "the LMS gradebook shows it too"
 
-    with app.app_context(), get_db(app).session() as session:
-        ledger.recompute(session, [2026])
-        person = people.person_for_actor(session, lms.issuer, "civil-servant-7")
-        assert person is not None and person.agency_code == AGENCY
-        credits = [(course.course_code, credit.status, credit.digital_tenths)
-                   for credit, course in ledger.credits_of(session, person.id, 2026)]
-        assert credits == [(CODE, "credited", HOURS * 10)]
+    def credits(sub: str = "civil-servant-7") -> list[tuple[str, str, int]]:
+        with app.app_context(), get_db(app).session() as session:
+            person = people.person_for_actor(session, lms.issuer, sub)
+            assert person is not None and person.agency_code == AGENCY
+            return [(course.course_code, credit.status, credit.digital_tenths)
+                    for credit, course in ledger.credits_of(session, person.id, 2026)]
+
+    # The stored-statement hook credited the completion as it arrived; the recompute (D3) agrees, twice over.
+    assert credits() == [(CODE, "credited", HOURS * 10)]
+    for _ in range(2):
+        with app.app_context(), get_db(app).session() as session:
+            ledger.recompute(session, [2026])
+        assert credits() == [(CODE, "credited", HOURS * 10)]
+        assert [status for _, status, _ in credits("civil-servant-8")] != ["credited"]
 
     hours_page = client.get(f"/learn/{token}/hours").get_data(as_text=True)
     assert f'data-course="{CODE}"' in hours_page and national_id not in hours_page
@@ -186,7 +203,9 @@ def test_end_to_end_course_published_completed_in_lms_and_exported_for_the_porta
     result = app.test_cli_runner().invoke(certification_group, ["export", "--year", "2026", "--agency", AGENCY, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert national_id not in result.output
-    mine = [row for row in portal_rows(out) if row[0] == national_id]
+    rows = portal_rows(out)
+    assert not [row for row in rows if row[0] == skipper_id]
+    mine = [row for row in rows if row[0] == national_id]
     assert len(mine) == 1
     row = dict(zip(PORTAL_HEADER.split(","), mine[0], strict=True))
     assert row["*課程名稱"] == TITLE_ZH
