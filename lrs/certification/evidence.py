@@ -133,7 +133,9 @@ class AttemptEvidence:
     @property
     def best_score(self) -> Decimal | None:
         """Return the best score of the attempt."""
-        return max((s for _, s in self.scores), default=None)
+        if not self.scores:
+            return None
+        return self.scores[0][1] if len(self.scores) == 1 else max([s for _, s in self.scores])
 
     def first_pass(self, pass_mark: Decimal | None) -> dt.datetime | None:
         """Return when the score first reached the pass mark."""

@@ -151,7 +151,7 @@ def _quote(value: str) -> str:
 
 def _line(fields: Sequence[str]) -> str:
     joined = '","'.join(fields)
-    if joined.count('"') != 3 * (len(fields) - 1):  # a field holds a quote: double it
+    if joined.count('"') != 2 * (len(fields) - 1):  # a field holds a quote: double it
         return ",".join(_quote(value) for value in fields) + "\n"
     return '"' + joined + '"\n'  # the common case: nothing to escape
 

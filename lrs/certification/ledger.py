@@ -145,6 +145,7 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
     course = info.course
     qualifying: list[tuple[dt.datetime, str]] = []
     decisions: dict[str, tuple[evidence.AttemptEvidence, rules.CreditDecision, list[str]]] = {}
+    facts_of: dict[str, rules.Attempt] = {}
     refused_by_year: dict[int, list[str]] = {}
     refused_ids: dict[int, list[str]] = {}
     finished_years: set[int] = set()  # years with a completion that earned nothing (refused), not just work in progress
@@ -161,6 +162,7 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
         moment = rules.completion_moment(facts)
         ref = str(index)
         decisions[ref] = (attempt, decision, explained)
+        facts_of[ref] = facts
         if decision.credited and moment is not None:
             qualifying.append((moment, ref))
         else:
@@ -182,7 +184,7 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
                                       f"Already credited manually in {first}; this course does not allow credit again (R7).", choice.ref)
         if choice.credited:
             desired[choice.year] = Desired(
-                "credited", "evidence", course.digital_tenths, course.physical_tenths, _score_text(attempt.best_score),
+                "credited", "evidence", course.digital_tenths, course.physical_tenths, _score_text(facts_of[choice.ref].best_score),
                 attempt.started_at, choice.moment, sorted(attempt.statement_ids),
                 [choice.explanation, *explained],
             )
@@ -338,8 +340,13 @@ def _insert_credits(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def recompute(session: Session, years: Iterable[int] | None, *, agency: str | None = None,
-              person_ids: Sequence[int] | None = None, batch_size: int = 1000, commit_each_batch: bool = False) -> RecomputeReport:
-    """Recompute the ledger rows of the given years (None: every year) for everyone, an agency or some people."""
+              person_ids: Sequence[int] | None = None, batch_size: int = 1000, commit_each_batch: bool = False,
+              id_range: tuple[int, int] | None = None) -> RecomputeReport:
+    """Recompute the ledger rows of the given years (None: every year) for everyone, an agency or some people.
+
+    `id_range` (first, last + 1) limits the run to people whose number falls in it, so that several
+    processes can share a large recomputation without overlapping.
+    """
     year_set = set(years) if years is not None else None
     report = RecomputeReport(sorted(year_set) if year_set else [])
     infos = _course_infos(session)
@@ -348,6 +355,8 @@ def recompute(session: Session, years: Iterable[int] | None, *, agency: str | No
         query = query.where(Person.agency_code == agency)
     if person_ids is not None:
         query = query.where(Person.id.in_(person_ids))
+    if id_range is not None:
+        query = query.where(Person.id >= id_range[0], Person.id < id_range[1])
     ids = list(session.scalars(query))
     report.people = len(ids)
     for start in range(0, len(ids), batch_size):
