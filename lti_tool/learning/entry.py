@@ -91,6 +91,8 @@ def claim_from_launch(session: Session, launch: service.LearnerLaunch) -> str | 
                        agency_code=launch.custom.get(identity.AGENCY_PARAM, ""), source=identity.SOURCE_LTI)
     except AppError as err:
         session.rollback()
+        identity.record_refusal(session, launch.issuer, launch.sub, identity.SOURCE_LTI, err)
+        session.commit()
         return lti_id_problem_key(err)
     session.commit()
     return None

@@ -14,13 +14,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lrs.certification import idno, ledger, people, reports
 from lrs.certification import settings as certification
-from lrs.certification.models import Person
+from lrs.certification.models import AuditEntry, Person
 from lrs.certification.rules import TAIPEI
-from lrs.errors import BadRequest, Conflict
+from lrs.db import utcnow
+from lrs.errors import AppError, BadRequest, Conflict
 
 ID_PARAM = "national_id"
 AGENCY_PARAM = "agency_code"
@@ -45,6 +48,19 @@ NEED_AGENCY = "Give your agency code (機關代碼): 10 letters or digits, such 
 NEED_NAME = "Give your name (姓名) as your agency records it, up to 60 characters."
 
 
+DEFAULT_MAX_FAILURES = 5
+REFUSED_ACTION = "id.claim.refused"
+TOO_MANY = ("Too many refused attempts to link an ID number from this account in the last day. Ask your agency's "
+            "certification staff to link it, or try again tomorrow.")
+
+
+class TooManyClaims(AppError):
+    """An account tried too many ID numbers that were refused (guessing whose numbers are registered)."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 @dataclass(frozen=True)
 class Claimed:
     """The outcome of a claim: the person now linked, and whether this call made the link."""
@@ -65,6 +81,9 @@ def claim(session: Session, *, issuer: str, sub: str, id_number: str, name: str,
     (for `source="lti"`, only another account on the same LMS); an account linked to a different number.
     The person's credits are recomputed at once so that earlier completions count.
     """
+    limit = int(current_app.config.get("LEARNING_ID_MAX_FAILURES", DEFAULT_MAX_FAILURES))
+    if recent_refusals(session, issuer, sub) >= limit:
+        raise TooManyClaims(TOO_MANY)
     try:
         value, _kind = idno.classify(id_number, allow_passport=_allow_passport())
     except idno.InvalidIdNumber as err:
@@ -94,6 +113,25 @@ def claim(session: Session, *, issuer: str, sub: str, id_number: str, name: str,
                                 by=f"{source}:{sub}"[:80])
     ledger.recompute(session, None, person_ids=[person.id])
     return Claimed(person, True)
+
+
+def _subject(issuer: str, sub: str) -> str:
+    return f"{issuer}|{sub}"[:200]
+
+
+def recent_refusals(session: Session, issuer: str, sub: str) -> int:
+    """Count this account's refused claims in the last 24 hours (from the certification audit trail)."""
+    since = utcnow() - dt.timedelta(days=1)
+    count = session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == REFUSED_ACTION, AuditEntry.subject == _subject(issuer, sub), AuditEntry.at >= since))
+    return int(count or 0)
+
+
+def record_refusal(session: Session, issuer: str, sub: str, source: str, err: AppError) -> None:
+    """Audit a refused claim (its reason only, never the number), unless it was refused for too many attempts."""
+    if isinstance(err, TooManyClaims):
+        return
+    people.audit(session, f"{source}:{sub}"[:80], REFUSED_ACTION, _subject(issuer, sub), status=err.status)
 
 
 def person_of(session: Session, issuer: str, sub: str) -> Person | None:

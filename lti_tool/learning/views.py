@@ -205,7 +205,7 @@ def id_message(err: AppError) -> str:
 LTI_ID_PROBLEMS = {
     **{f"id{number}": text for number, text in enumerate(identity.ID_MESSAGES)},
     "taken": identity.TAKEN, "taken_lms": identity.TAKEN_SAME_LMS, "other": identity.OTHER_PERSON,
-    "agency": identity.NEED_AGENCY, "name": identity.NEED_NAME,
+    "agency": identity.NEED_AGENCY, "name": identity.NEED_NAME, "too_many": identity.TOO_MANY,
 }
 
 
@@ -230,7 +230,7 @@ def hours(token: str) -> BaseResponse:
     if access.role != "learner":
         raise Forbidden("Only the learner can see their own certified hours.")
     session = get_session()
-    error = None
+    error, error_status = None, 400
     values = {"name": enrollment.learner_name, "agency_code": ""}
     if request.method == "POST":
         values = {"name": request.form.get("name", "")[:60], "agency_code": request.form.get("agency_code", "")[:10]}
@@ -240,7 +240,9 @@ def hours(token: str) -> BaseResponse:
                            agency_code=values["agency_code"], source=identity.SOURCE_LEARNER)
         except AppError as err:
             session.rollback()
-            error = id_message(err)
+            error, error_status = id_message(err), err.status
+            identity.record_refusal(session, enrollment.issuer, enrollment.sub, identity.SOURCE_LEARNER, err)
+            session.commit()
         else:
             session.commit()
             return redirect(url_for("learning.hours", token=token, done="id"), code=303)
@@ -250,7 +252,7 @@ def hours(token: str) -> BaseResponse:
     response = _page("learning/hours.html", token, enrollment, person=person, record=record, error=error,
                      values=values, translate=translate)
     if error is not None:
-        response.status_code = 400
+        response.status_code = error_status
     return response
 
 

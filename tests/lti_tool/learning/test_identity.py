@@ -106,7 +106,7 @@ def test_hours_post_refuses_a_number_claimed_by_another_account(app: Flask, clie
     assert client.post(f"/learn/{token_for(app, first)}/hours", data=claim_form(VALID_ID)).status_code == 303
     second, _ = enroll(sub="learner-2", locale="en-US")
     refused = client.post(f"/learn/{token_for(app, second)}/hours", data=claim_form(VALID_ID, name="王小明"))
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     text = html.unescape(refused.get_data(as_text=True))
     assert TAKEN in text and "ask your agency's certification staff" in text
     assert mapped(app, ISSUER, "learner-2") is None and mapped(app, ISSUER, "learner-1") == "A12****789"
@@ -216,3 +216,16 @@ def test_lti_launch_custom_national_id_taken_on_the_same_lms_is_refused(app: Fla
     assert start.location.endswith("?lti_id=taken_lms")
     assert "已連結到此 LMS 的另一個帳號" in client.get(start.location).get_data(as_text=True)
     assert mapped(app, lms.issuer, "learner-2") is None
+
+
+def test_hours_post_limits_refused_attempts_per_account(app: Flask, client: FlaskClient, course: str,
+                                                        enroll: Callable[..., Any]) -> None:
+    """D6 abuse: after 5 refused numbers in a day an account may not try more (no guessing who is registered)."""
+    enrollment_id, _ = enroll(locale="en-US")
+    token = token_for(app, enrollment_id)
+    for _ in range(5):
+        assert client.post(f"/learn/{token}/hours", data=claim_form(BAD_CHECKSUM)).status_code == 400
+    blocked = client.post(f"/learn/{token}/hours", data=claim_form(VALID_ID))
+    assert blocked.status_code == 429
+    assert "Too many refused attempts to link an ID number" in blocked.get_data(as_text=True)
+    assert mapped(app, ISSUER, "learner-1") is None
