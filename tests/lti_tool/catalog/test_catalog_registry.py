@@ -190,3 +190,19 @@ def test_catalog_demo_registers_every_published_course_beside_the_certification_
         entries = {c.course_code: c.active for c in session.scalars(select(Course))}
         assert published and all(entries.get(code) is True for code in published), published - set(entries)
         assert session.scalar(select(Person.id).limit(1)) is not None
+
+
+def test_curation_action_post_publish_refused_by_the_registry_says_why(app: Flask, curator: FlaskClient,
+                                                                       add_course: Callable[..., str]) -> None:
+    """R13 bad input on the page: the curator sees the registry's reason and the course stays in review."""
+    add_course(Status.IN_REVIEW, code="REG-6", hours="1.5", segments="202:1.5")
+    detail = "/catalog/manage/REG-6"
+    every = [key for key, _ in CHECKLIST]
+    approve = {"decision": "approve", "checklist": every, "csrf_token": csrf_token_from(curator, detail + "/review")}
+    assert curator.post(detail + "/review", data=approve).status_code == 302
+    refused = curator.post(detail + "/action", data={"action": "publish", "csrf_token": csrf_token_from(curator, detail)},
+                           follow_redirects=True)
+    assert "must be a whole number, got 1.5 (R13)" in html.unescape(refused.get_data(as_text=True))
+    assert entry_of(app, "REG-6") is None
+    with app.app_context(), get_db(app).session() as session:
+        assert service.get_course(session, "REG-6").status == Status.IN_REVIEW.value
