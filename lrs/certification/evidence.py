@@ -44,7 +44,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, select
+from sqlalchemy import Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lrs.storage.models import Statement
@@ -212,17 +212,23 @@ def read_rows(session: Session, actor_keys: Sequence[str], activity_ids: Collect
     """Yield the unvoided statements of these actors about these activities with a verb the ledger reads."""
     if not actor_keys:
         return
+    # The timestamp is read as the driver gives it (SQLite: text, parsed here in C; PostgreSQL: an aware
+    # datetime), which is what UTCDateTime would return, without its slower per-row conversion.
     query = (
         select(Statement.statement_id, Statement.actor_key, Statement.object_activity_id, Statement.verb_id,
-               Statement.registration, Statement.timestamp, Statement.body)
+               Statement.registration, type_coerce(Statement.timestamp, String).label("timestamp"), Statement.body)
         .where(Statement.actor_key.in_(actor_keys), Statement.verb_id.in_(READ_VERBS), Statement.voided.is_(False))
         .order_by(Statement.pk)
     )
-    for row in session.execute(query):
-        if row.object_activity_id not in activity_ids or row.actor_key is None:
+    utc, parse, loads = dt.UTC, dt.datetime.fromisoformat, orjson.loads
+    for statement_id, actor_key, activity_id, verb, registration, stamp, body in session.execute(query):
+        if activity_id is None or activity_id not in activity_ids or actor_key is None:
             continue
-        yield EvidenceRow(row.statement_id, row.actor_key, row.object_activity_id, row.verb_id, row.registration or "",
-                          row.timestamp, orjson.loads(row.body))
+        if isinstance(stamp, str):
+            when = parse(stamp).replace(tzinfo=utc)
+        else:
+            when = stamp.replace(tzinfo=utc) if stamp.tzinfo is None else stamp.astimezone(utc)
+        yield EvidenceRow(statement_id, actor_key, activity_id, verb, registration or "", when, loads(body))
 
 
 def gather_attempts(rows: Iterator[EvidenceRow], course_codes: dict[str, str]) -> tuple[dict[tuple[str, str], list[AttemptEvidence]], list[str]]:

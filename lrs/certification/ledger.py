@@ -39,6 +39,7 @@ from lrs.storage.models import Statement
 
 log = logging.getLogger(__name__)
 MAX_REPORTED_PROBLEMS = 200
+NO_YEARS: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -251,7 +252,8 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
         grants.setdefault((grant.person_id, grant.course_id), set()).add(grant.year)
     for (person_id, activity_id), attempts in by_person_course.items():
         info = infos[activity_id]
-        granted = frozenset(grants.get((person_id, info.course.id), ()))
+        found = grants.get((person_id, info.course.id))
+        granted = frozenset(found) if found else NO_YEARS
         for year, desired in _judge(info, attempts, report, person_id, granted).items():
             if years is None or year in years:
                 wanted[(person_id, info.course.id, year)] = desired
@@ -265,9 +267,8 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
         query = query.where(Credit.course_id.in_(course_ids))
     existing = {(c.person_id, c.course_id, c.year): c for c in session.scalars(query)}
     now = utcnow()
-    inserts = []
+    inserts: list[tuple[Any, ...]] = []
     for key, desired in wanted.items():
-        values = desired.values()
         if desired.status == "credited":
             report.credited += 1
         elif desired.status == "refused":
@@ -280,13 +281,16 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
                 continue
             desired = Desired("revoked", "evidence", 0, 0, None, None, None, json.loads(row.statement_ids),
                               _why_revoked(session, json.loads(row.statement_ids)) + desired.explanation)
-            values = desired.values()
         if row is None:
             if desired.status == "revoked" and desired.source != "manual":
                 continue  # nothing was credited, so there is nothing to revoke
-            inserts.append({"person_id": key[0], "course_id": key[1], "year": key[2], **values, "created_at": now, "updated_at": now})
+            inserts.append((*key, desired.status, desired.source, desired.digital_tenths, desired.physical_tenths, desired.score,
+                            desired.started_at, desired.completed_at, _json(desired.statement_ids), _json(desired.explanation),
+                            now, now))  # in the order of _CREDIT_COLUMNS
             report.inserted += 1
-        elif all(getattr(row, k) == v for k, v in values.items()):
+            continue
+        values = desired.values()
+        if all(getattr(row, k) == v for k, v in values.items()):
             report.unchanged += 1
         else:
             if row.status == "credited" and desired.status != "credited":
@@ -314,7 +318,6 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
 
 _CREDIT_COLUMNS = ("person_id", "course_id", "year", "status", "source", "digital_tenths", "physical_tenths", "score",
                    "started_at", "completed_at", "statement_ids", "explanation", "created_at", "updated_at")
-_TIME_COLUMNS = frozenset({"started_at", "completed_at", "created_at", "updated_at"})
 
 
 def _sqlite_time(value: dt.datetime | None) -> str | None:
@@ -322,20 +325,20 @@ def _sqlite_time(value: dt.datetime | None) -> str | None:
     return None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _insert_credits(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert new ledger rows in one driver-level executemany (no per-row ORM or bind processing)."""
+def _insert_credits(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Insert new ledger rows (tuples in the order of _CREDIT_COLUMNS) in one driver-level executemany."""
     connection = session.connection()
     name = connection.dialect.name
     if name not in ("sqlite", "postgresql"):
-        session.execute(insert(cast(Table, Credit.__table__)), rows)
+        session.execute(insert(cast(Table, Credit.__table__)), [dict(zip(_CREDIT_COLUMNS, row, strict=True)) for row in rows])
         return
     mark = "?" if name == "sqlite" else "%s"
     # Only constant table and column names are written into the text; every value is bound.
     sql = f"INSERT INTO {Credit.__tablename__} ({', '.join(_CREDIT_COLUMNS)}) VALUES ({', '.join([mark] * len(_CREDIT_COLUMNS))})"  # noqa: S608
-    if name == "sqlite":
-        params = [tuple(_sqlite_time(row[c]) if c in _TIME_COLUMNS else row[c] for c in _CREDIT_COLUMNS) for row in rows]
-    else:
-        params = [tuple(row[c] for c in _CREDIT_COLUMNS) for row in rows]
+    params = rows
+    if name == "sqlite":  # times as SQLAlchemy writes them there; created_at and updated_at are one moment
+        now = _sqlite_time(rows[0][-1])
+        params = [(*row[:8], _sqlite_time(row[8]), _sqlite_time(row[9]), row[10], row[11], now, now) for row in rows]
     connection.exec_driver_sql(sql, params)
 
 
