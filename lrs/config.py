@@ -198,6 +198,7 @@ AREA_SETTINGS: dict[str, tuple[Any, str]] = {
     "LEARNING_HEARTBEAT_GRACE_SECONDS": (_parse_int(0, 600), "15"),
     "LEARNING_HEARTBEAT_MIN_SECONDS": (_parse_int(1, 600), "10"),
     "LEARNING_EVIDENCE_MAX_BYTES": (_parse_int(1024, 1024 * 1024 * 1024), "5242880"),
+    "LEARNING_ID_MAX_FAILURES": (_parse_int(1, 1000), "5"),
 }
 
 
