@@ -65,3 +65,21 @@ def test_ledger_recompute_matches_reference_on_generated_edge_cases(app: Flask, 
         summary = [first.as_dict(), third.revoked, run.result.portal_rows, run.result.env_rows, len(run.result.refused)]
         got = (_ledger_digest(db), _files_digest(run), hashlib.sha256(json.dumps(summary, ensure_ascii=False).encode()).hexdigest())
         assert got == (LEDGER_DIGEST, FILES_DIGEST, REPORT)
+
+
+def test_ledger_recompute_by_ranges_of_people_equals_one_run(app: Flask, db: Session) -> None:
+    """D3: recomputing in ranges of people (as parallel workers do) gives the ledger of one whole run."""
+    vault = idno.IdVault(b"r" * 32)
+    with app.app_context():
+        bench.populate(db, vault, 60, 6, 2026, edge_cases=True)
+        whole = ledger.recompute(db, [2025, 2026, 2027], batch_size=25)
+        db.commit()
+        expected = _ledger_digest(db)
+        db.execute(Credit.__table__.delete())
+        db.commit()
+        low = ledger.recompute(db, [2025, 2026, 2027], batch_size=25, id_range=(1, 31))
+        high = ledger.recompute(db, [2025, 2026, 2027], batch_size=25, id_range=(31, 61))
+        db.commit()
+        assert (low.people, high.people) == (30, 30)
+        assert low.credited + high.credited == whole.credited > 0
+        assert _ledger_digest(db) == expected
