@@ -500,7 +500,7 @@ def query_statements(session: Session, query: StatementQuery, *, authority_key: 
     if query.verb:
         filters.append((xs.KEY_VERB, query.verb))
     if len(filters) > 1:
-        filters.sort(key=lambda item: _estimate(session, *item))
+        filters = _rarest_first(session, filters)
     stmt: Select[int, str]
     if filters:
         driver = aliased(StatementKey)
@@ -550,12 +550,28 @@ def query_statements(session: Session, query: StatementQuery, *, authority_key: 
 _ESTIMATE_CAP = 5000
 
 
-def _estimate(session: Session, kind: str, value: str) -> int:
+def _rarest_first(session: Session, filters: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Order filters by their index entries, rarest first, counting each only as far as it can still win.
+
+    Each count is capped at one more than the rarest found so far, so a common filter beside a
+    rare one costs a short index-only scan instead of a full capped count.
+    """
+    cap = _ESTIMATE_CAP
+    counted: list[tuple[int, tuple[str, str]]] = []
+    for item in filters:
+        count = _estimate(session, *item, cap=cap)
+        counted.append((count, item))
+        cap = min(cap, count + 1)
+    counted.sort(key=lambda pair: pair[0])
+    return [item for _, item in counted]
+
+
+def _estimate(session: Session, kind: str, value: str, cap: int = _ESTIMATE_CAP) -> int:
     """Count a filter's index entries up to a cap (an index-only scan), to pick the rarest as driver."""
     capped = (
         select(StatementKey.statement_pk)
         .where(StatementKey.kind == kind, StatementKey.value == value)
-        .limit(_ESTIMATE_CAP)
+        .limit(cap)
         .subquery()
     )
     return int(session.scalar(select(func.count()).select_from(capped)) or 0)
