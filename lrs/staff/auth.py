@@ -38,6 +38,8 @@ def log_out() -> None:
 def load_staff_user() -> None:
     """Put the logged-in account, if any, on `g.staff_user`."""
     g.staff_user = None
+    if request.path.startswith("/xapi/"):
+        return  # xAPI clients authenticate with LRS credentials, never with a staff session
     staff_id = session.get("staff_id")
     if staff_id is None:
         return

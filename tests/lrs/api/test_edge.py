@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
 from lrs.api.xapi_request import V1, V2, build_request, negotiate_version
 from lrs.errors import BadRequest
+from lrs.staff.models import Role
 
 
 def test_about_get_lists_both_versions_without_credentials(lrs_app: Flask) -> None:
@@ -62,3 +66,13 @@ def test_alternate_syntax_refused_in_xapi_2() -> None:
     headers = Headers({"Content-Type": "application/x-www-form-urlencoded"})
     with pytest.raises(BadRequest, match=r"2\.0\.0 has no alternate request syntax"):
         build_request("POST", headers, b"method=GET", b"X-Experience-API-Version=2.0.0")
+
+
+def test_xapi_requests_ignore_staff_sessions(app: Flask, make_staff: Callable[..., tuple[str, str]],
+                                             login: Callable[[str, str], None], client: FlaskClient) -> None:
+    """Give xAPI requests no cookie session: a staff login never authorises or slows an xAPI call."""
+    login(*make_staff("olga", Role.ADMINISTRATOR))
+    response = client.get("/xapi/statements", headers={"X-Experience-API-Version": "1.0.3"})
+    assert response.status_code == 401
+    assert "Set-Cookie" not in response.headers
+    assert client.get("/staff/").status_code == 200  # the staff session itself is untouched
