@@ -329,12 +329,14 @@ def _birthday(value: str | None) -> dt.date | None:
 @click.option("--completions", type=click.IntRange(1, 100), default=20, show_default=True)
 @click.option("--year", type=int, default=2026, show_default=True)
 @click.option("--keep", is_flag=True, help="Keep the benchmark database and files.")
+@click.option("--workers", type=click.IntRange(1, 16), default=None,
+              help="Recompute processes (default CERTIFICATION_BENCH_WORKERS, else 1).")
 @with_appcontext
-def bench_certification(people_count: int, completions: int, year: int, keep: bool) -> None:
+def bench_certification(people_count: int, completions: int, year: int, keep: bool, workers: int | None) -> None:
     """Recompute a year for N people x M completions on a scratch database and write the exports; print time and memory."""
     from lrs.certification.bench import run_bench
 
-    for line in run_bench(current_app, people_count, completions, year, keep=keep):
+    for line in run_bench(current_app, people_count, completions, year, keep=keep, workers=workers):
         click.echo(line)
 
 
