@@ -71,6 +71,9 @@ def test_certification_person_page_masks_id(client: FlaskClient, certifier: None
     page = client.get(f"/certification/people/{person.id}?year=2026&lang=en").get_data(as_text=True)
     assert "A12****789" in page and ID_NUMBER not in page
     assert "Credited to 2026" in page and "progressbar" in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<form" not in title and "csrf_token" not in title  # the page title is the person's name, nothing else
+    assert page.count('action="/certification/people/' + str(person.id) + '/edit"') == 1
     data = client.get(f"/api/certification/people/{person.id}/transcript?year=2026").get_json()
     assert data["person"]["id_number"] == "A12****789"
     assert data["credits"][0]["status"] == "credited"
