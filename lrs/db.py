@@ -194,6 +194,24 @@ class Database:
         self.engine.dispose()
 
 
+def driver_sql(session: Session, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Run fixed SQL with `?` placeholders on the session's DB-API cursor; return its first row.
+
+    For the few statements every request runs (the write lock, the next stored-order key, the
+    credential lookup): compiling an expression and building a result object cost more than
+    the query itself. It runs in the session's transaction, like any other statement.
+    """
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchone() if cursor.description else None
+    finally:
+        cursor.close()
+
+
 def init_app(app: Flask, url: str) -> Database:
     """Bind a `Database` to the app and close the request's session at teardown."""
     database = Database(url)

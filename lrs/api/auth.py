@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +12,7 @@ from flask import g
 
 from lrs.db import get_session
 from lrs.errors import Forbidden, Unauthorized
-from lrs.storage.credentials import hash_secret
-from lrs.storage.statements import driver_sql
-
-# One indexed lookup per request, without ORM objects: revocation takes effect at once.
-_CREDENTIAL_SQL = "SELECT name, secret_hash, scopes, authority_json, revoked FROM lrs_credential WHERE key = ?"
+from lrs.storage.credentials import check_credential
 
 # Which scopes let a caller do what (xAPI 1.0.3 Communication 4.2 scope table).
 READ_STATEMENTS = frozenset({"statements/read", "all/read", "all"})
@@ -65,14 +60,10 @@ def parse_basic(header: str | None) -> tuple[str, str]:
 def authenticate(header: str | None) -> Caller:
     """Return the caller for the Authorization header, or raise 401."""
     key, secret = parse_basic(header)
-    row = driver_sql(get_session(), _CREDENTIAL_SQL, (key,))
-    # The same checks as lrs.storage.credentials.check_credential, on one row read without the ORM.
-    if row is None:
+    credential = check_credential(get_session(), key, secret)
+    if credential is None:
         raise Unauthorized("The LRS key and secret are wrong, or the credential was revoked.")
-    name, secret_hash, scopes, authority_json, revoked = row
-    if revoked or not hmac.compare_digest(secret_hash, hash_secret(secret)):
-        raise Unauthorized("The LRS key and secret are wrong, or the credential was revoked.")
-    return Caller(key, name, frozenset(scopes.split()), orjson.loads(authority_json))
+    return Caller(key, credential.name, credential.scopes, orjson.loads(credential.authority_json))
 
 
 def require(allowed: frozenset[str], what: str) -> Caller:

@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import Boolean, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lrs.db import Base, UTCDateTime, utcnow
+from lrs.db import Base, UTCDateTime, driver_sql, utcnow
 from lrs.errors import BadRequest, NotFound
 
 # xAPI 1.0.3 Communication 4.2 (OAuth scopes) lists these; Basic credentials use the same names.
@@ -104,14 +104,30 @@ def create_credential(
     return IssuedCredential(credential, secret)
 
 
-def check_credential(session: Session, key: str, secret: str) -> Credential | None:
+@dataclass(frozen=True)
+class ActiveCredential:
+    """What a request needs of a valid credential: who it is, its scopes and its authority."""
+
+    key: str
+    name: str
+    scopes: frozenset[str]
+    authority_json: str
+
+
+# One indexed lookup per xAPI request, without ORM objects; nothing is cached, so a revocation or a
+# scope change takes effect at once in every worker.
+_CHECK_SQL = "SELECT name, secret_hash, scopes, authority_json, revoked FROM lrs_credential WHERE key = ?"
+
+
+def check_credential(session: Session, key: str, secret: str) -> ActiveCredential | None:
     """Return the active credential matching key and secret, or None."""
-    credential = session.scalar(select(Credential).where(Credential.key == key))
-    if credential is None or credential.revoked:
+    row = driver_sql(session, _CHECK_SQL, (key,))
+    if row is None:
         return None
-    if not hmac.compare_digest(credential.secret_hash, hash_secret(secret)):
+    name, secret_hash, scopes, authority_json, revoked = row
+    if revoked or not hmac.compare_digest(secret_hash, hash_secret(secret)):
         return None
-    return credential
+    return ActiveCredential(key, name, frozenset(scopes.split()), authority_json)
 
 
 def revoke_credential(session: Session, key: str) -> Credential:

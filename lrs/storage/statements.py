@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, aliased
 
-from lrs.db import utcnow
+from lrs.db import driver_sql, utcnow
 from lrs.errors import BadRequest, Conflict
 from lrs.storage.models import Activity, Attachment, Statement, StatementKey
 from lrs.xapi import jsonio
@@ -122,24 +122,6 @@ def _bulk_insert(session: Session, table: Table, columns: tuple[str, ...], rows:
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def driver_sql(session: Session, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-    """Run fixed SQL with `?` placeholders on the session's DB-API cursor; return its first row.
-
-    For the few statements every request runs (the write lock, the next stored-order key, the
-    credential lookup): compiling an expression and building a result object cost more than
-    the query itself. It runs in the session's transaction, like any other statement.
-    """
-    connection = session.connection()
-    if connection.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchone() if cursor.description else None
-    finally:
-        cursor.close()
 
 
 def lock_for_write(session: Session) -> None:
