@@ -83,7 +83,7 @@ def _races(port: int, headers: dict[str, str], clients: int, rounds: int) -> tup
     lrs_bench.request(port, "PUT", path, headers, b'{"round": -1}')
     single_winner = 0
     for round_no in range(rounds):
-        connection_headers = {**headers, "If-Match": _etag(port, path, headers)}
+        connection_headers = {**headers, "If-Match": fetch_etag(port, path, headers)}
         barrier = threading.Barrier(clients)
         results: list[int] = []
         lock = threading.Lock()
@@ -109,7 +109,8 @@ def _races(port: int, headers: dict[str, str], clients: int, rounds: int) -> tup
     return rounds, single_winner
 
 
-def _etag(port: int, path: str, headers: dict[str, str]) -> str:
+def fetch_etag(port: int, path: str, headers: dict[str, str]) -> str:
+    """GET a document from a live LRS on 127.0.0.1 and return its ETag."""
     import http.client
 
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

@@ -11,24 +11,12 @@ from flask import Flask
 
 from lrs.bench import lrs_bench
 from lrs.db import get_db
+from lrs.outbox.bench import fetch_etag
 from lrs.storage import credentials as creds
 from tests.conftest import basic_auth
 from tests.lrs.documents.helpers import ACTIVITY_PROFILE_URL, STATE_URL, activity_profile_params, state_params, url
 
 CLIENTS = 4
-
-
-def _etag(port: int, path: str, headers: dict[str, str]) -> str:
-    import http.client
-
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        return response.getheader("ETag") or ""
-    finally:
-        connection.close()
 
 
 def _race(port: int, method: str, paths_and_bodies: list[tuple[str, dict[str, str], bytes]]) -> list[int]:
@@ -63,7 +51,7 @@ def test_document_races_across_worker_processes(lrs_app: Flask, database_url: st
         first = lrs_bench.request(port, "PUT", profile, {**headers, "If-None-Match": "*"}, b'{"round": -1}')
         assert first[0] == 204
         for round_no in range(6):
-            racing = {**headers, "If-Match": _etag(port, profile, headers)}
+            racing = {**headers, "If-Match": fetch_etag(port, profile, headers)}
             bodies = [(profile, racing, json.dumps({"round": round_no, "w": i}).encode()) for i in range(CLIENTS)]
             statuses = sorted(_race(port, "PUT", bodies))
             assert statuses == [204] + [412] * (CLIENTS - 1), statuses
