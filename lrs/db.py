@@ -149,12 +149,15 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._script = ScriptDirectory.from_config(alembic_config(url))
+        # The code's revisions never change while it runs: read them once, not on every /healthz.
+        self._head = self._script.get_current_head()
+        self._known = frozenset(rev.revision for rev in self._script.walk_revisions())
         self._ready = False
 
     @property
     def head(self) -> str | None:
         """Return the head revision of the code's migrations."""
-        return self._script.get_current_head()
+        return self._head
 
     def migration_state(self) -> MigrationState:
         """Read the database's Alembic revision and compare it with the code's head."""
@@ -164,8 +167,7 @@ class Database:
                 current = MigrationContext.configure(connection).get_current_revision()
         except SQLAlchemyError as err:
             return MigrationState(False, None, head, error=str(getattr(err, "orig", None) or err).splitlines()[0][:200])
-        known = {rev.revision for rev in self._script.walk_revisions()}
-        error = "unknown revision" if current is not None and current not in known else None
+        error = "unknown revision" if current is not None and current not in self._known else None
         return MigrationState(True, current, head, error=error)
 
     def check_ready(self) -> str | None:
