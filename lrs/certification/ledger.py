@@ -106,18 +106,44 @@ class CourseInfo:
     terms: rules.CourseTerms
     pass_mark: Decimal | None
     decisions: dict[tuple[Decimal, Decimal | None, bool], tuple[rules.CreditDecision, list[str]]] = field(default_factory=dict)
+    days: dict[dt.date, tuple[int, bool, str]] = field(default_factory=dict)
 
     def decide(self, facts: rules.Attempt) -> tuple[rules.CreditDecision, list[str]]:
         """Return R4's decision and its explanation, computed once per distinct reading time, score and survey."""
         key = (facts.read_seconds, facts.best_score, facts.survey_submitted)
         found = self.decisions.get(key)
         if found is None:
-            decision = rules.decide_credit(self.terms, facts)  # reads only these three facts of the attempt
-            if self.course.digital_tenths == 0 and self.course.physical_tenths > 0:
-                # Physical (實體) hours are attested by attendance, which statements do not prove: staff grant them.
-                decision = rules.CreditDecision(rules.ZERO, (rules.Condition(
-                    "physical", False, "This course's hours are all physical (實體): staff certify attendance with a manual credit."),))
-            found = self.decisions[key] = (decision, decision.explain())
+            found = self._decide(key, facts)
+        return found
+
+    def decide_facts(self, read_seconds: Decimal, best_score: Decimal | None, survey: bool) -> tuple[rules.CreditDecision, list[str]]:
+        """Return R4's decision for these three facts, building the attempt only the first time they are seen."""
+        key = (read_seconds, best_score, survey)
+        found = self.decisions.get(key)
+        if found is None:
+            found = self._decide(key, rules.Attempt(read_seconds=read_seconds, best_score=best_score, survey_submitted=survey))
+        return found
+
+    def sole_completion(self, moment: dt.datetime) -> tuple[int, bool, str]:
+        """Return R7/R8's (year, credited, explanation) for a person's only qualifying completion of this course.
+
+        With one completion, `choose_credits` depends on its moment only through the Taipei date (the
+        year, the class period, the wording), so the answer is computed once per date.
+        """
+        day = rules.taipei_date(moment)
+        found = self.days.get(day)
+        if found is None:
+            choice = rules.choose_credits(self.terms, [(moment, "")])[0]
+            found = self.days[day] = (choice.year, choice.credited, choice.explanation)
+        return found
+
+    def _decide(self, key: tuple[Decimal, Decimal | None, bool], facts: rules.Attempt) -> tuple[rules.CreditDecision, list[str]]:
+        decision = rules.decide_credit(self.terms, facts)  # reads only these three facts of the attempt
+        if self.course.digital_tenths == 0 and self.course.physical_tenths > 0:
+            # Physical (實體) hours are attested by attendance, which statements do not prove: staff grant them.
+            decision = rules.CreditDecision(rules.ZERO, (rules.Condition(
+                "physical", False, "This course's hours are all physical (實體): staff certify attendance with a manual credit."),))
+        found = self.decisions[key] = (decision, decision.explain())
         return found
 
 
@@ -136,6 +162,35 @@ def _course_infos(session: Session) -> dict[str, CourseInfo]:
     return infos
 
 
+def _judge_sole(info: CourseInfo, attempt: evidence.AttemptEvidence, report: RecomputeReport, person_id: int) -> dict[int, Desired]:
+    """Judge a person's only attempt at a course without manual credits: `_judge` for that case, in fewer steps.
+
+    This is the common case (one enrollment per course), so it skips the bookkeeping that several
+    attempts need; `test_bench_equivalence` holds both paths to the same ledger.
+    """
+    for problem in attempt.problems:
+        report.note(f"Person #{person_id}, course {info.course.course_code}: {problem}")
+    best = attempt.best_score
+    survey = attempt.survey_submitted()
+    decision, explained = info.decide_facts(attempt.read_seconds, best, survey)
+    moments = [m for m in (attempt.completed_at, attempt.first_pass(info.pass_mark), attempt.survey_at) if m is not None]
+    moment = max(moments) if moments else None
+    if decision.credited and moment is not None:
+        year, credited, why = info.sole_completion(moment)
+        if credited:
+            course = info.course
+            return {year: Desired("credited", "evidence", course.digital_tenths, course.physical_tenths, _score_text(best),
+                                  attempt.started_at, moment, sorted(attempt.statement_ids), [why, *explained])}
+        return {year: Desired("refused", "evidence", 0, 0, None, None, None, sorted(set(attempt.statement_ids)), [why])}
+    when = moment or attempt.started_at
+    if when is None:
+        return {}
+    lines = [f"Attempt {attempt.registration or '(no registration)'}: " + line for line in explained if line]
+    status = "refused" if attempt.completed_at is not None else "in_progress"
+    return {rules.attribute_year(when): Desired(status, "evidence", 0, 0, None, None, None, sorted(set(attempt.statement_ids)),
+                                                lines[: len(decision.failures)] or lines[:1])}
+
+
 def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], report: RecomputeReport,
            person_id: int, granted_years: frozenset[int] = frozenset()) -> dict[int, Desired]:
     """Judge one person's attempts at one course; return the desired row per year.
@@ -143,6 +198,8 @@ def _judge(info: CourseInfo, attempts: Sequence[evidence.AttemptEvidence], repor
     `granted_years` are years with a manual credit: for a course without cross-year repeats, that is the
     one credit ever (R7), so evidence in another year earns nothing.
     """
+    if len(attempts) == 1 and not granted_years:
+        return _judge_sole(info, attempts[0], report, person_id)
     course = info.course
     qualifying: list[tuple[dt.datetime, str]] = []
     decisions: dict[str, tuple[evidence.AttemptEvidence, rules.CreditDecision, list[str]]] = {}
