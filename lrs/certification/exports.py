@@ -29,6 +29,7 @@ from typing import Any
 
 from lrs.certification import idno
 from lrs.certification.rules import (
+    ROC_OFFSET,
     TAIPEI,
     RuleError,
     Segment,
@@ -61,7 +62,7 @@ CITY_CODES = frozenset({
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExportCredit:
     """One credited completion with everything its rows need (the ID already decrypted by the caller)."""
 
@@ -205,37 +206,108 @@ def _taipei(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(TAIPEI)
 
 
-def _credit_problems(credit: ExportCredit, codes: Container[str], allow_passport: bool) -> tuple[list[str], list[Segment]]:
+@dataclass(frozen=True, slots=True)
+class _CoursePart:
+    """What a credit's rows take from its course alone, checked and Big5-encoded once per course."""
+
+    problems_before: tuple[str, ...]  # title, course code, term, city, class period (in the order rows report them)
+    problems_after: tuple[str, ...]  # the split into rows: codes, hours, segment names
+    empty: bool  # the split gave no rows: "no hours", unless an earlier problem already refuses the credit
+    rows: tuple[Segment, ...]
+    environmental: bool  # a row is for codes 337-345 (R11): the 環教 file needs the agency code and summary
+    summary_problem: str | None
+    portal: tuple[tuple[bytes, bytes, bytes], ...]  # per row: encoded fields 2-6, 8-13 and 18-21 of the portal line
+
+
+@dataclass(frozen=True, slots=True)
+class _PersonPart:
+    """What a credit's rows take from its person alone, checked and Big5-encoded once per person."""
+
+    problems: tuple[str, ...]  # ID number, name
+    agency_problem: str | None
+    id_field: bytes
+    name_field: bytes
+    birthday_field: bytes | None  # None: the birthday cannot be written as an ROC date (raised when a row needs it)
+
+
+def _encoded(fields: Sequence[str]) -> bytes:
+    """Return fields as they appear inside a portal line: each quoted (inner quotes doubled), comma-separated, Big5."""
+    return encode_big5(",".join(_quote(value) for value in fields))
+
+
+def _course_part(credit: ExportCredit, codes: Container[str]) -> _CoursePart:
+    before: list[str] = []
+    _check_text("The course title", credit.course_title, before)
+    _check_text("The course code", credit.course_code, before, required=False, max_len=50)
+    _check_text("The term", credit.term, before, max_len=20)
+    if credit.city_code not in CITY_CODES:
+        before.append(f"City code {credit.city_code!r} is not a 上課縣市 code (§2.4).")
+    if credit.class_start > credit.class_end:
+        before.append("The class period starts after it ends.")
+    after: list[str] = []
+    rows: list[Segment] = []
+    split = _split_cached(credit.primary_code, credit.digital, credit.physical, credit.segments)
+    if isinstance(split, str):
+        after.append(split)
+    else:
+        rows = list(split)
+    for row in rows:
+        if row.code not in codes:
+            after.append(f"Category code {row.code} is not in the code list; add it to the list or fix the course.")
+        if row.digital < 0 or row.physical < 0 or row.hours <= 0:
+            after.append(f"Row for code {row.code} has no positive hours.")
+        if row.name:
+            _check_text("A segment name", row.name, after)
+    environmental = any(is_environmental(r.code) for r in rows)
+    summary_problem = _text_problem("The course summary", credit.summary or credit.course_title, True, 500) if environmental else None
+    portal = []
+    if not before and not after:
+        start_day, start_time = _roc_date_time(credit.class_start)
+        end_day, end_time = _roc_date_time(credit.class_end)
+        for row in rows:
+            total, nature, digital, physical = _row_hours(row)
+            title = f"{credit.course_title}-{row.name}" if row.name else credit.course_title
+            portal.append((
+                _encoded([title, start_day, start_time, end_day, end_time]),
+                _encoded([DEGREE_NONE, row.code, credit.city_code, credit.term, total, UNIT_HOURS]),
+                _encoded([nature, digital, physical, credit.course_code]),
+            ))
+    empty = not rows and not isinstance(split, str)
+    return _CoursePart(tuple(before), tuple(after), empty, tuple(rows), environmental, summary_problem, tuple(portal))
+
+
+def _person_part(credit: ExportCredit, allow_passport: bool) -> _PersonPart:
     problems: list[str] = []
     id_problem = _id_problem(credit.id_number, allow_passport)
     if id_problem:
         problems.append(id_problem)
     _check_text("The name", credit.name, problems, max_len=60)
-    _check_text("The course title", credit.course_title, problems)
-    _check_text("The course code", credit.course_code, problems, required=False, max_len=50)
-    _check_text("The term", credit.term, problems, max_len=20)
-    if credit.city_code not in CITY_CODES:
-        problems.append(f"City code {credit.city_code!r} is not a 上課縣市 code (§2.4).")
-    if credit.class_start > credit.class_end:
-        problems.append("The class period starts after it ends.")
+    agency_problem = None
+    if len(credit.agency_code) != 10:
+        agency_problem = f"Agency code {credit.agency_code!r} is not 10 characters; the 環教 file needs it (§2.3)."
+    if problems:
+        return _PersonPart(tuple(problems), agency_problem, b"", b"", b"")
+    try:
+        birthday: bytes | None = _encoded([roc_date(credit.birthday) if credit.birthday else ""])
+    except RuleError:
+        birthday = None
+    return _PersonPart((), agency_problem, _encoded([_normalised_id(credit.id_number)]), _encoded([credit.name.strip()]), birthday)
+
+
+def _credit_problems(credit: ExportCredit, course: _CoursePart, person: _PersonPart, include_env: bool) -> list[str]:
+    """Return every reason to refuse a credit, in the order the refusal report has always listed them."""
+    problems = [*person.problems, *course.problems_before]
     if credit.started_at > credit.completed_at:
         problems.append("The learner's start is after their completion.")
-    rows: list[Segment] = []
-    split = _split_cached(credit.primary_code, credit.digital, credit.physical, credit.segments)
-    if isinstance(split, str):
-        problems.append(split)
-    else:
-        rows = list(split)
-    if not rows and not problems:
+    problems.extend(course.problems_after)
+    if course.empty and not problems:
         problems.append("The credit has no hours; a row of 0 h is never uploaded.")
-    for row in rows:
-        if row.code not in codes:
-            problems.append(f"Category code {row.code} is not in the code list; add it to the list or fix the course.")
-        if row.digital < 0 or row.physical < 0 or row.hours <= 0:
-            problems.append(f"Row for code {row.code} has no positive hours.")
-        if row.name:
-            _check_text("A segment name", row.name, problems)
-    return problems, rows
+    if include_env and course.environmental:
+        if person.agency_problem:
+            problems.append(person.agency_problem)
+        if course.summary_problem:
+            problems.append(course.summary_problem)
+    return problems
 
 
 _normalised_id = functools.lru_cache(maxsize=1024)(idno.normalise)  # a person's rows come together
@@ -248,40 +320,23 @@ def _row_hours(row: Segment) -> tuple[str, str, str, str]:
             format_hours(row.digital), format_hours(row.physical))
 
 
-def _portal_fields(credit: ExportCredit, row: Segment) -> list[str]:
-    start_day, start_time = _roc_date_time(credit.class_start)
-    end_day, end_time = _roc_date_time(credit.class_end)
-    real_start_day, real_start_time = _roc_date_time(credit.started_at)
-    real_end_day, real_end_time = _roc_date_time(credit.completed_at)
-    total, nature, digital, physical = _row_hours(row)
-    title = f"{credit.course_title}-{row.name}" if row.name else credit.course_title
-    return [
-        _normalised_id(credit.id_number),
-        title,
-        start_day,
-        start_time,
-        end_day,
-        end_time,
-        credit.name.strip(),
-        DEGREE_NONE,
-        row.code,
-        credit.city_code,
-        credit.term,
-        total,
-        UNIT_HOURS,
-        "" if credit.score is None else _score(credit.score),
-        "",
-        "",
-        roc_date(credit.birthday) if credit.birthday else "",
-        nature,
-        digital,
-        physical,
-        credit.course_code,
-        real_start_day,
-        real_start_time,
-        real_end_day,
-        real_end_time,
-    ]
+def _roc_fields(moment: dt.datetime) -> str:
+    """Return `"YYY-MM-DD","HH:MM:SS"` of a moment in Taipei, as two quoted fields of a line."""
+    local = moment.astimezone(TAIPEI)
+    if local.year <= ROC_OFFSET:
+        roc_date(local.date())  # raises the rule's own error
+    return f'"{local.year - 1911:03d}-{local.month:02d}-{local.day:02d}","{local.hour:02d}:{local.minute:02d}:{local.second:02d}"'
+
+
+def _portal_line(credit: ExportCredit, course: _CoursePart, person: _PersonPart, index: int) -> bytes:
+    """Return one encoded portal line (25 fields, §2.1) from the parts encoded once and the credit's own fields."""
+    head, middle, tail = course.portal[index]
+    score = b'""' if credit.score is None else b'"' + _score(credit.score).encode("ascii") + b'"'
+    if person.birthday_field is None:
+        assert credit.birthday is not None
+        roc_date(credit.birthday)  # raises the rule's own error
+    own = f"{_roc_fields(credit.started_at)},{_roc_fields(credit.completed_at)}\n".encode("ascii")
+    return b",".join((person.id_field, head, person.name_field, middle, score, b'""', b'""', person.birthday_field or b"", tail, own))
 
 
 def _env_fields(credit: ExportCredit, row: Segment) -> list[str]:
@@ -370,17 +425,26 @@ def build_exports(
 
     portal = _Chunker(PORTAL_HEADER, "", export_day, max_rows, keep)
     env = _Chunker(ENV_HEADER, "env", export_day, max_rows, keep)
+    courses: dict[tuple[Any, ...], _CoursePart] = {}
+    person_key: tuple[Any, ...] | None = None
+    person = _PersonPart((), None, b"", b"", b"")
     for credit in credits:
-        problems, rows = _credit_problems(credit, codes, allow_passport)
-        if include_env and any(is_environmental(r.code) for r in rows):
-            if len(credit.agency_code) != 10:
-                problems.append(f"Agency code {credit.agency_code!r} is not 10 characters; the 環教 file needs it (§2.3).")
-            _check_text("The course summary", credit.summary or credit.course_title, problems, max_len=500)
-        if problems:
+        # Credits come grouped by person and share a few courses: their parts are checked and encoded once.
+        key = (credit.course_code, credit.course_title, credit.primary_code, credit.digital, credit.physical,
+               credit.class_start, credit.class_end, credit.segments, credit.summary, credit.city_code, credit.term)
+        course = courses.get(key)
+        if course is None:
+            course = courses[key] = _course_part(credit, codes)
+        who = (credit.id_number, credit.name, credit.agency_code, credit.birthday)
+        if who != person_key:
+            person_key, person = who, _person_part(credit, allow_passport)
+        if (person.problems or course.problems_before or course.problems_after or course.empty or credit.started_at > credit.completed_at
+                or (include_env and course.environmental and (person.agency_problem or course.summary_problem))):
+            problems = _credit_problems(credit, course, person, include_env)
             result.refused.append(RefusedCredit(credit.ref, idno.mask(credit.id_number), credit.course_code, tuple(problems)))
             continue
-        for row in rows:
-            portal.add(encode_big5(_line(_portal_fields(credit, row))))
+        for index, row in enumerate(course.rows):
+            portal.add(_portal_line(credit, course, person, index))
             result.portal_rows += 1
             if include_env and is_environmental(row.code):
                 env.add(encode_big5(_line(_env_fields(credit, row))))

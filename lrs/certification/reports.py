@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lrs.certification import codes as code_lists
@@ -41,10 +41,12 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
                          "class_start": course.class_start, "class_end": course.class_end, "segments": registry.course_segments(course),
                          "summary": course.summary, "city_code": course.city_code, "term": course.term}
              for course_id, course in courses.items()}
+    # Core rows (no ORM loading) with the times as the driver gives them: SQLite text in UTC, parsed
+    # here in C, or PostgreSQL's aware datetimes.
     query = (
         select(Credit.id, Credit.year, Credit.course_id, Credit.digital_tenths, Credit.physical_tenths, Credit.score,
-               Credit.started_at, Credit.completed_at, Person.id.label("person_id"), Person.name, Person.agency_code,
-               Person.id_cipher, Person.birthday)
+               type_coerce(Credit.started_at, String), type_coerce(Credit.completed_at, String), Person.id, Person.name,
+               Person.agency_code, Person.id_cipher, Person.birthday)
         .join(Person, Person.id == Credit.person_id)
         .where(Credit.year == year, Credit.status == "credited")
         .order_by(Person.id, Credit.course_id)
@@ -55,26 +57,36 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
     last_person, number = -1, ""
     hours: dict[int, Decimal] = {}
     scores: dict[str | None, Decimal | None] = {}
-    for row in session.execute(query):
-        if row.person_id != last_person:
-            last_person, number = row.person_id, vault.decrypt(row.id_cipher)
-        course = fixed[row.course_id]
-        completed = row.completed_at or course["class_end"]
-        digital = hours.get(row.digital_tenths)
+    for (credit_id, credit_year, course_id, digital_tenths, physical_tenths, score_text, started, completed_at, person_id,
+         name, agency_code, id_cipher, birthday) in session.connection().execute(query):
+        if person_id != last_person:
+            last_person, number = person_id, vault.decrypt(id_cipher)
+        course = fixed[course_id]
+        completed = _utc(completed_at) or course["class_end"]
+        digital = hours.get(digital_tenths)
         if digital is None:
-            digital = hours[row.digital_tenths] = registry.hours(row.digital_tenths)
-        physical = hours.get(row.physical_tenths)
+            digital = hours[digital_tenths] = registry.hours(digital_tenths)
+        physical = hours.get(physical_tenths)
         if physical is None:
-            physical = hours[row.physical_tenths] = registry.hours(row.physical_tenths)
-        if row.score in scores:
-            score = scores[row.score]
+            physical = hours[physical_tenths] = registry.hours(physical_tenths)
+        if score_text in scores:
+            score = scores[score_text]
         else:
-            score = scores[row.score] = _decimal_score(row.score)
+            score = scores[score_text] = _decimal_score(score_text)
         yield exports.ExportCredit(
-            ref=f"credit #{row.id}", year=row.year, id_number=number, name=row.name, agency_code=row.agency_code,
-            digital=digital, physical=physical, started_at=row.started_at or completed, completed_at=completed,
-            score=score, birthday=row.birthday, **course,
+            ref=f"credit #{credit_id}", year=credit_year, id_number=number, name=name, agency_code=agency_code,
+            digital=digital, physical=physical, started_at=_utc(started) or completed, completed_at=completed,
+            score=score, birthday=birthday, **course,
         )
+
+
+def _utc(value: str | dt.datetime | None) -> dt.datetime | None:
+    """Return a stored UTCDateTime as read raw: SQLite's naive UTC text or PostgreSQL's aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value + "+00:00")
+    return value.astimezone(dt.UTC)
 
 
 @dataclass
@@ -114,10 +126,11 @@ def run_export(session: Session, vault: idno.IdVault, *, year: int, agency: str 
             handle.write(data)
 
     try:
-        result = exports.build_exports(
-            export_credits(session, vault, year, agency), table, export_day=day, allow_passport=allow_passport,
-            max_rows=max_rows, sink=None if in_memory else to_disk, on_accept=write_json if with_json else None,
-        )
+        with ledger.bulk_work():
+            result = exports.build_exports(
+                export_credits(session, vault, year, agency), table, export_day=day, allow_passport=allow_passport,
+                max_rows=max_rows, sink=None if in_memory else to_disk, on_accept=write_json if with_json else None,
+            )
     finally:
         if json_handle is not None:
             json_handle.write("[]\n" if first[0] else "\n]\n")
