@@ -26,10 +26,10 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import Table, insert, select
+from sqlalchemy import String, Table, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lrs.certification import evidence, registry, rules
@@ -139,8 +139,17 @@ class CourseInfo:
     course: Course
     terms: rules.CourseTerms
     pass_mark: Decimal | None
+    # Plain copies of the columns read per credit (an ORM attribute read costs more than the rest of a judgement).
+    id: int = field(init=False)
+    code: str = field(init=False)
+    digital_tenths: int = field(init=False)
+    physical_tenths: int = field(init=False)
     decisions: dict[tuple[Decimal, Decimal | None, bool], tuple[rules.CreditDecision, list[str]]] = field(default_factory=dict)
     days: dict[dt.date, tuple[int, bool, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.id, self.code = self.course.id, self.course.course_code
+        self.digital_tenths, self.physical_tenths = self.course.digital_tenths, self.course.physical_tenths
 
     def decide(self, facts: rules.Attempt) -> tuple[rules.CreditDecision, list[str]]:
         """Return R4's decision and its explanation, computed once per distinct reading time, score and survey."""
@@ -203,7 +212,7 @@ def _judge_sole(info: CourseInfo, attempt: evidence.AttemptEvidence, report: Rec
     attempts need; `test_bench_equivalence` holds both paths to the same ledger.
     """
     for problem in attempt.problems:
-        report.note(f"Person #{person_id}, course {info.course.course_code}: {problem}")
+        report.note(f"Person #{person_id}, course {info.code}: {problem}")
     best = attempt.best_score
     survey = attempt.survey_submitted()
     decision, explained = info.decide_facts(attempt.read_seconds, best, survey)
@@ -212,8 +221,7 @@ def _judge_sole(info: CourseInfo, attempt: evidence.AttemptEvidence, report: Rec
     if decision.credited and moment is not None:
         year, credited, why = info.sole_completion(moment)
         if credited:
-            course = info.course
-            return {year: Desired("credited", "evidence", course.digital_tenths, course.physical_tenths, _score_text(best),
+            return {year: Desired("credited", "evidence", info.digital_tenths, info.physical_tenths, _score_text(best),
                                   attempt.started_at, moment, sorted(attempt.statement_ids), [why, *explained])}
         return {year: Desired("refused", "evidence", 0, 0, None, None, None, sorted(set(attempt.statement_ids)), [why])}
     when = moment or attempt.started_at
@@ -328,7 +336,7 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
                    report: RecomputeReport, course_ids: set[int] | None = None) -> None:
     links = session.execute(select(ActorLink.actor_key, ActorLink.person_id).where(ActorLink.person_id.in_(person_ids))).all()
     person_of = {row.actor_key: row.person_id for row in links}
-    activity_ids = set(infos) if course_ids is None else {a for a, i in infos.items() if i.course.id in course_ids}
+    activity_ids = set(infos) if course_ids is None else {a for a, i in infos.items() if i.id in course_ids}
     codes = {a: infos[a].course.course_code for a in activity_ids}
     grouped, problems = evidence.gather_attempts(evidence.read_rows(session, list(person_of), activity_ids), codes)
     for problem in problems:
@@ -343,20 +351,25 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
         grants.setdefault((grant.person_id, grant.course_id), set()).add(grant.year)
     for (person_id, activity_id), attempts in by_person_course.items():
         info = infos[activity_id]
-        found = grants.get((person_id, info.course.id))
+        found = grants.get((person_id, info.id))
         granted = frozenset(found) if found else NO_YEARS
         for year, desired in _judge(info, attempts, report, person_id, granted).items():
             if years is None or year in years:
-                wanted[(person_id, info.course.id, year)] = desired
-    infos_by_id = {i.course.id: i for i in infos.values() if course_ids is None or i.course.id in course_ids}
+                wanted[(person_id, info.id, year)] = desired
+    infos_by_id = {i.id: i for i in infos.values() if course_ids is None or i.id in course_ids}
     _apply_overrides(session, person_ids, years, infos_by_id, wanted)
 
-    query = select(Credit).where(Credit.person_id.in_(person_ids))
+    # Existing rows are compared as plain values; only a row that changes becomes an ORM object (a re-run of
+    # an unchanged year loads none, instead of millions).
+    query = select(Credit.id, Credit.person_id, Credit.course_id, Credit.year, Credit.status, Credit.source, Credit.digital_tenths,
+                   Credit.physical_tenths, Credit.score, type_coerce(Credit.started_at, String), type_coerce(Credit.completed_at, String),
+                   Credit.statement_ids, Credit.explanation).where(Credit.person_id.in_(person_ids))
     if years is not None:
         query = query.where(Credit.year.in_(years))
     if course_ids is not None:
         query = query.where(Credit.course_id.in_(course_ids))
-    existing = {(c.person_id, c.course_id, c.year): c for c in session.scalars(query)}
+    existing = {(r[1], r[2], r[3]): _StoredCredit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], stored_time(r[9]), stored_time(r[10]),
+                                                  r[11], r[12]) for r in session.execute(query)}
     now = utcnow()
     inserts: list[tuple[Any, ...]] = []
     for key, desired in wanted.items():
@@ -386,19 +399,21 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
         else:
             if row.status == "credited" and desired.status != "credited":
                 report.revoked += 1
+            credit = session.get_one(Credit, row.id)
             for k, v in values.items():
-                setattr(row, k, v)
-            row.updated_at = now
+                setattr(credit, k, v)
+            credit.updated_at = now
             report.updated += 1
     for row in existing.values():
         if row.status == "credited":
-            row.status = "revoked"
-            row.explanation = _json(_why_revoked(session, json.loads(row.statement_ids)))
-            row.updated_at = now
+            credit = session.get_one(Credit, row.id)
+            credit.status = "revoked"
+            credit.explanation = _json(_why_revoked(session, json.loads(row.statement_ids)))
+            credit.updated_at = now
             report.revoked += 1
             report.updated += 1
         elif row.status in ("refused", "in_progress"):
-            session.delete(row)
+            session.delete(session.get_one(Credit, row.id))
             report.updated += 1
         else:
             report.unchanged += 1
@@ -407,13 +422,44 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
         _insert_credits(session, inserts)
 
 
+class _StoredCredit(NamedTuple):
+    """A ledger row as read for comparison (the fields of `Desired.values()`, times aware)."""
+
+    id: int
+    person_id: int
+    course_id: int
+    year: int
+    status: str
+    source: str
+    digital_tenths: int
+    physical_tenths: int
+    score: str | None
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    statement_ids: str
+    explanation: str
+
+
+def stored_time(value: str | dt.datetime | None) -> dt.datetime | None:
+    """Return a UTCDateTime column read raw (SQLite's naive UTC text, PostgreSQL's aware datetime) as an aware UTC time."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value + "+00:00")
+    return value.astimezone(dt.UTC)
+
+
 _CREDIT_COLUMNS = ("person_id", "course_id", "year", "status", "source", "digital_tenths", "physical_tenths", "score",
                    "started_at", "completed_at", "statement_ids", "explanation", "created_at", "updated_at")
 
 
 def _sqlite_time(value: dt.datetime | None) -> str | None:
     """Format an aware time as SQLAlchemy's SQLite DateTime stores a UTCDateTime: naive UTC with microseconds."""
-    return None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value is None:
+        return None
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # without the "+00:00"
 
 
 def _insert_credits(session: Session, rows: list[tuple[Any, ...]]) -> None:

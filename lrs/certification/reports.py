@@ -36,6 +36,7 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
     Reads plain columns, streamed and ordered by person, so a year of millions of rows needs neither
     ORM objects nor more than one decryption per person.
     """
+    session.flush()  # the rows are read below the ORM, which would not flush pending changes itself
     courses = {course.id: course for course in session.scalars(select(Course))}
     fixed: dict[int, dict[str, Any]] = {course_id: {"course_code": course.course_code, "course_title": course.title, "primary_code": course.primary_code,
                          "class_start": course.class_start, "class_end": course.class_end, "segments": registry.course_segments(course),
@@ -62,7 +63,7 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
         if person_id != last_person:
             last_person, number = person_id, vault.decrypt(id_cipher)
         course = fixed[course_id]
-        completed = _utc(completed_at) or course["class_end"]
+        completed = ledger.stored_time(completed_at) or course["class_end"]
         digital = hours.get(digital_tenths)
         if digital is None:
             digital = hours[digital_tenths] = registry.hours(digital_tenths)
@@ -75,18 +76,9 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
             score = scores[score_text] = _decimal_score(score_text)
         yield exports.ExportCredit(
             ref=f"credit #{credit_id}", year=credit_year, id_number=number, name=name, agency_code=agency_code,
-            digital=digital, physical=physical, started_at=_utc(started) or completed, completed_at=completed,
+            digital=digital, physical=physical, started_at=ledger.stored_time(started) or completed, completed_at=completed,
             score=score, birthday=birthday, **course,
         )
-
-
-def _utc(value: str | dt.datetime | None) -> dt.datetime | None:
-    """Return a stored UTCDateTime as read raw: SQLite's naive UTC text or PostgreSQL's aware datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value + "+00:00")
-    return value.astimezone(dt.UTC)
 
 
 @dataclass
