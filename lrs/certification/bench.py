@@ -15,7 +15,6 @@ import multiprocessing.queues
 import os
 import random
 import resource
-import secrets
 import shutil
 import tempfile
 import time
@@ -29,7 +28,7 @@ from flask import Flask
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from lrs.certification import codes, evidence, idno, ledger, registry, reports, rules
+from lrs.certification import codes, evidence, idno, ledger, parallel, registry, reports, rules
 from lrs.certification.models import ActorLink, Person
 from lrs.certification.rules import TAIPEI, Segment
 from lrs.db import Base, make_engine
@@ -64,64 +63,44 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _recompute_part(url: str, year: int, id_range: tuple[int, int], queue: multiprocessing.queues.Queue[tuple[int, int, float, float]]) -> None:
-    """Recompute the year for the people numbered in a range; put (credited, refused, CPU s, peak MB) on the queue."""
+def _timed_part(url: str, keys_dir: str, year: int, out: str, queue: multiprocessing.queues.Queue[list[str]], workers: int = 1) -> None:
+    """Recompute the year and write the exports (in `workers` processes by ranges of people), timing both."""
     import_all_models()
     engine = make_engine(url)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    c0 = time.process_time()
-    with sessions() as session:
-        report = ledger.recompute(session, [year], batch_size=2000, commit_each_batch=True, id_range=id_range)
-        session.commit()
-    engine.dispose()
-    queue.put((report.credited, report.refused, time.process_time() - c0, _own_peak_mb()))
-
-
-def _timed_part(url: str, secret: bytes, year: int, out: str, queue: multiprocessing.queues.Queue[list[str]],
-                workers: int = 1, people_count: int = 0) -> None:
-    """Recompute the year (in `workers` processes by ranges of people) and write the exports, timing both."""
-    import_all_models()
-    engine = make_engine(url)
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    vault = idno.IdVault(secret)
+    vault = idno.IdVault(idno.load_secret(Path(keys_dir)))
     t1, c1 = time.perf_counter(), time.process_time()
-    worker_cpu, worker_peak = 0.0, 0.0
-    if workers > 1:
-        context = multiprocessing.get_context("spawn")
-        results: multiprocessing.queues.Queue[tuple[int, int, float, float]] = context.Queue()
-        step = -(-people_count // workers)
-        children = [context.Process(target=_recompute_part, args=(url, year, (1 + i * step, 1 + (i + 1) * step), results))
-                    for i in range(workers)]
-        for child in children:
-            child.start()
-        report = ledger.RecomputeReport([year])
-        for _ in children:
-            credited, refused, cpu, peak = results.get()
-            report.credited += credited
-            report.refused += refused
-            worker_cpu += cpu
-            worker_peak += peak
-        for child in children:
-            child.join()
-    else:
-        with sessions() as session:
+    with sessions() as session:
+        job = parallel.Job.for_session(session, Path(keys_dir), None, workers)
+        if job is not None:
+            report = parallel.recompute(session, job, [year])
+        else:
             report = ledger.recompute(session, [year], batch_size=2000, commit_each_batch=True)
             session.commit()
-    t2, c2 = time.perf_counter(), time.process_time()
+    t2, c2, w2 = time.perf_counter(), time.process_time(), _children_cpu()
     with sessions() as session:
-        run = reports.run_export(session, vault, year=year, agency=None, folder=Path(out), by="bench")
+        run = reports.run_export(session, vault, year=year, agency=None, folder=Path(out), by="bench", job=job)
         session.commit()
-    t3, c3 = time.perf_counter(), time.process_time()
+    t3, c3, w3 = time.perf_counter(), time.process_time(), _children_cpu()
     engine.dispose()
     queue.put([
         f"recompute: {report.credited} credited, {report.refused} refused in {t2 - t1:.1f} s "
-        f"({c2 - c1 + worker_cpu:.1f} s CPU, {workers} process(es))",
+        f"({c2 - c1 + w2:.1f} s CPU, {workers} process(es))",
         f"export: {run.result.portal_rows} portal rows, {run.result.env_rows} 環教 rows, {len(run.result.file_names)} files "
-        f"zipped, {len(run.result.refused)} refused in {t3 - t2:.1f} s ({c3 - c2:.1f} s CPU)",
-        f"total (recompute + export): {t3 - t1:.1f} s wall, {c3 - c1 + worker_cpu:.1f} s CPU",
-        f"peak memory of recompute + export (its own process): {_own_peak_mb():.0f} MB"
-        + (f", plus {worker_peak:.0f} MB for the recompute workers together" if workers > 1 else ""),
+        f"zipped, {len(run.result.refused)} refused in {t3 - t2:.1f} s ({c3 - c2 + w3 - w2:.1f} s CPU, {workers} process(es))",
+        f"total (recompute + export): {t3 - t1:.1f} s wall, {c3 - c1 + w3:.1f} s CPU",
+        f"peak memory of recompute + export: {_own_peak_mb():.0f} MB in the main process"
+        + (f", {_children_peak_mb():.0f} MB in the largest worker process" if workers > 1 else ""),
     ])
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def _uuid(rng: random.Random) -> str:
@@ -253,8 +232,8 @@ def run_bench(app: Flask, people_count: int, completions: int, year: int, *, kee
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    secret = secrets.token_bytes(32)
-    vault = idno.IdVault(secret)
+    keys_dir = folder / "keys"  # the workers read the ID key as the app does, from KEYS_DIR
+    vault = idno.IdVault(idno.load_secret(keys_dir))
     try:
         t0 = time.perf_counter()
         with sessions() as session:
@@ -265,8 +244,7 @@ def run_bench(app: Flask, people_count: int, completions: int, year: int, *, kee
         engine.dispose()
         context = multiprocessing.get_context("spawn")
         queue: multiprocessing.queues.Queue[list[str]] = context.Queue()
-        child = context.Process(target=_timed_part, args=(url, secret, year, str(folder / "exports"), queue,
-                                                              workers, people_count))
+        child = context.Process(target=_timed_part, args=(url, str(keys_dir), year, str(folder / "exports"), queue, workers))
         child.start()
         lines = queue.get()
         child.join()

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from lrs.certification import codes, ledger, people, registry, reports, rules, settings
+from lrs.certification import codes, ledger, parallel, people, registry, reports, rules, settings
 from lrs.certification.rules import TAIPEI, RuleError
 from lrs.db import get_db
 from lrs.errors import AppError, BadRequest
@@ -34,19 +34,23 @@ def certification_group() -> None:
 @click.option("--json-ids", is_flag=True, help="Put full ID numbers in the JSON (only for a system that needs them).")
 @click.option("--max-rows", type=click.IntRange(1, 3000), default=3000, show_default=True, help="Data rows per file.")
 @click.option("--recompute/--no-recompute", default=True, show_default=True, help="Recompute the year from the LRS first.")
+@click.option("--workers", type=click.IntRange(1, 32), default=1, show_default=True,
+              help="Processes sharing the recomputation and the export by ranges of people (a file or server database).")
 @with_appcontext
 def export_command(year: int, agency: str | None, out_dir: Path | None, with_json: bool, json_ids: bool, max_rows: int,
-                   recompute: bool) -> None:
+                   recompute: bool, workers: int) -> None:
     """Write the portal upload file (25 columns, Big5) and the 環教 file for a year, with refused rows reported."""
     folder = out_dir or settings.export_dir(current_app)
     try:
         with get_db().session() as session:
+            job = settings.parallel_job(session, workers)
             if recompute:
-                done = ledger.recompute(session, [year], agency=agency)
+                done = (parallel.recompute(session, job, [year], agency) if job is not None
+                        else ledger.recompute(session, [year], agency=agency))
                 click.echo(f"recomputed {done.people} people: {done.credited} credited, {done.revoked} revoked, {done.problem_count} evidence problems")
             run = reports.run_export(session, settings.get_vault(current_app), year=year, agency=agency, folder=folder,
                                      by="cli", allow_passport=settings.allow_passport(current_app), max_rows=max_rows,
-                                     with_json=with_json, json_ids=json_ids)
+                                     with_json=with_json, json_ids=json_ids, job=job)
     except (AppError, RuleError, ValueError) as err:
         raise _fail(err) from None
     click.echo(f"{run.result.portal_rows} portal rows, {run.result.env_rows} 環教 rows, {len(run.result.refused)} credits refused")
@@ -88,11 +92,17 @@ def check_file_command(paths: tuple[Path, ...]) -> None:
 @certification_group.command("recompute")
 @click.option("--year", type=int, multiple=True, help="Year(s) to recompute; omit for every year.")
 @click.option("--agency", default=None, help="Only this agency's people.")
+@click.option("--workers", type=click.IntRange(1, 32), default=1, show_default=True,
+              help="Processes sharing the work by ranges of people (a file or server database).")
 @with_appcontext
-def recompute_command(year: tuple[int, ...], agency: str | None) -> None:
+def recompute_command(year: tuple[int, ...], agency: str | None, workers: int) -> None:
     """Recompute the ledger from the LRS's statements (idempotent)."""
     with get_db().session() as session:
-        done = ledger.recompute(session, list(year) or None, agency=agency, commit_each_batch=True)
+        job = settings.parallel_job(session, workers)
+        if job is not None:
+            done = parallel.recompute(session, job, list(year) or None, agency)
+        else:
+            done = ledger.recompute(session, list(year) or None, agency=agency, commit_each_batch=True)
     click.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=1))
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lrs.certification import idno
 from lrs.certification.rules import (
@@ -395,6 +395,32 @@ class _Chunker:
         self.lines = []
 
 
+class _LineWriter:
+    """Write encoded lines to a file as they come (no header, no cutting)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.add = handle.write
+
+    def flush(self) -> None:
+        """Nothing is held back."""
+
+
+def chunk_files(portal_lines: Iterable[bytes], env_lines: Iterable[bytes], *, export_day: dt.date, max_rows: int, sink: Sink) -> list[str]:
+    """Cut encoded lines (from `build_exports(lines=...)`) into headed files of `max_rows` rows; return their names in order."""
+    names: list[str] = []
+
+    def keep(name: str, data: bytes) -> None:
+        names.append(name)
+        sink(name, data)
+
+    for header, prefix, source in ((PORTAL_HEADER, "", portal_lines), (ENV_HEADER, "env", env_lines)):
+        chunker = _Chunker(header, prefix, export_day, max_rows, keep)
+        for line in source:
+            chunker.add(line)
+        chunker.flush()
+    return names
+
+
 def build_exports(
     credits: Iterable[ExportCredit],
     codes: Container[str],
@@ -405,11 +431,14 @@ def build_exports(
     include_env: bool = True,
     sink: Sink | None = None,
     on_accept: Callable[[ExportCredit], None] | None = None,
+    lines: tuple[BinaryIO, BinaryIO] | None = None,
 ) -> ExportResult:
     """Validate every credit and build the portal files (25 columns) and the 環教 files (18 columns) (R9-R11).
 
     Files are kept in `result.files` (portal files first), or handed to `sink(name, data)` as each one fills
     up, which keeps a year of millions of rows within bounded memory; `result.file_names` lists them either way.
+    With `lines` (two binary files), the encoded portal and 環教 lines are written there instead, without
+    headers or files, for `chunk_files` to cut later (parallel exports).
     """
     if not 1 <= max_rows <= MAX_ROWS_PER_FILE:
         raise ValueError(f"max_rows must be 1 to {MAX_ROWS_PER_FILE}.")
@@ -423,8 +452,10 @@ def build_exports(
         else:
             sink(name, data)
 
-    portal = _Chunker(PORTAL_HEADER, "", export_day, max_rows, keep)
-    env = _Chunker(ENV_HEADER, "env", export_day, max_rows, keep)
+    portal: _Chunker | _LineWriter = _Chunker(PORTAL_HEADER, "", export_day, max_rows, keep)
+    env: _Chunker | _LineWriter = _Chunker(ENV_HEADER, "env", export_day, max_rows, keep)
+    if lines is not None:
+        portal, env = _LineWriter(lines[0]), _LineWriter(lines[1])
     courses: dict[tuple[Any, ...], _CoursePart] = {}
     person_key: tuple[Any, ...] | None = None
     person = _PersonPart((), None, b"", b"", b"")

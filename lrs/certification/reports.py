@@ -20,7 +20,7 @@ from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lrs.certification import codes as code_lists
-from lrs.certification import exports, idno, ledger, registry, rules
+from lrs.certification import exports, idno, ledger, parallel, registry, rules
 from lrs.certification.models import Course, Credit, Person
 from lrs.certification.people import audit
 from lrs.certification.rules import TAIPEI
@@ -30,11 +30,13 @@ def _decimal_score(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
-def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str | None) -> Iterator[exports.ExportCredit]:
+def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str | None,
+                   id_range: tuple[int, int] | None = None) -> Iterator[exports.ExportCredit]:
     """Yield the year's credited rows (of one agency) as export credits, decrypting each ID just for the file.
 
     Reads plain columns, streamed and ordered by person, so a year of millions of rows needs neither
-    ORM objects nor more than one decryption per person.
+    ORM objects nor more than one decryption per person. `id_range` (first, last + 1) limits it to
+    some people, for parallel exports.
     """
     session.flush()  # the rows are read below the ORM, which would not flush pending changes itself
     courses = {course.id: course for course in session.scalars(select(Course))}
@@ -55,6 +57,8 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
     )
     if agency:
         query = query.where(Person.agency_code == agency)
+    if id_range is not None:
+        query = query.where(Person.id >= id_range[0], Person.id < id_range[1])
     last_person, number = -1, ""
     hours: dict[int, Decimal] = {}
     scores: dict[str | None, Decimal | None] = {}
@@ -91,11 +95,13 @@ class ExportRun:
 
 def run_export(session: Session, vault: idno.IdVault, *, year: int, agency: str | None, folder: Path, by: str,
                export_day: dt.date | None = None, allow_passport: bool = True, max_rows: int = exports.MAX_ROWS_PER_FILE,
-               with_json: bool = False, json_ids: bool = False, in_memory: bool = False) -> ExportRun:
+               with_json: bool = False, json_ids: bool = False, in_memory: bool = False,
+               job: parallel.Job | None = None) -> ExportRun:
     """Validate and write a year's portal and 環教 files (zipped when several), the refusal report and optional JSON.
 
     Files are streamed to the folder as each fills up (bounded memory); `in_memory` also keeps their bytes
-    in `result.files` (for a download).
+    in `result.files` (for a download). With a `job`, worker processes build the lines (not with JSON
+    or in memory, which stay in this process); the files are the same.
     """
     day = export_day or dt.datetime.now(TAIPEI).date()
     table = code_lists.code_table(session)
@@ -118,11 +124,15 @@ def run_export(session: Session, vault: idno.IdVault, *, year: int, agency: str 
             handle.write(data)
 
     try:
-        with ledger.bulk_work():
-            result = exports.build_exports(
-                export_credits(session, vault, year, agency), table, export_day=day, allow_passport=allow_passport,
-                max_rows=max_rows, sink=None if in_memory else to_disk, on_accept=write_json if with_json else None,
-            )
+        if job is not None and not with_json and not in_memory:
+            result = parallel.export(session, job, year=year, agency=agency, export_day=day, allow_passport=allow_passport,
+                                     max_rows=max_rows, scratch=folder, sink=to_disk)
+        else:
+            with ledger.bulk_work():
+                result = exports.build_exports(
+                    export_credits(session, vault, year, agency), table, export_day=day, allow_passport=allow_passport,
+                    max_rows=max_rows, sink=None if in_memory else to_disk, on_accept=write_json if with_json else None,
+                )
     finally:
         if json_handle is not None:
             json_handle.write("[]\n" if first[0] else "\n]\n")

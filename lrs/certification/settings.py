@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy.orm import Session
 
 from lrs.app import get_settings
-from lrs.certification import idno, rules
+from lrs.certification import idno, parallel, rules
 
 _VAULT_KEY = "lb.certification.vault"
 _BOOK_KEY = "lb.certification.profiles"
@@ -46,6 +47,13 @@ def get_vault(app: Flask | None = None) -> idno.IdVault:
         secret = idno.load_secret(get_settings(app).keys_dir, _setting(app, "CERTIFICATION_ID_KEY") or None)
         vault = app.extensions[_VAULT_KEY] = idno.IdVault(secret)
     return vault
+
+
+def parallel_job(session: Session, workers: int, app: Flask | None = None) -> parallel.Job | None:
+    """Return a job for `workers` processes on the app's database and ID key, or None to stay in this process."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    get_vault(app)  # creates the key under KEYS_DIR first, so that the workers read the same one
+    return parallel.Job.for_session(session, get_settings(app).keys_dir, _setting(app, "CERTIFICATION_ID_KEY") or None, workers)
 
 
 def allow_passport(app: Flask | None = None) -> bool:

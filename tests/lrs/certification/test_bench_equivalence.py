@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from lrs.certification import bench, idno, ledger, reports
+from lrs.certification import bench, idno, ledger, parallel, reports
 from lrs.certification.models import Course, Credit, Person
 from lrs.storage.models import Statement
 
@@ -83,3 +84,63 @@ def test_ledger_recompute_by_ranges_of_people_equals_one_run(app: Flask, db: Ses
         assert (low.people, high.people) == (30, 30)
         assert low.credited + high.credited == whole.credited > 0
         assert _ledger_digest(db) == expected
+
+
+def _written(run: reports.ExportRun) -> list[tuple[str, bytes]]:
+    """Return every file an export wrote (a zip's members by name), with its bytes."""
+    found = []
+    for path in run.paths:
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                found.extend((f"{path.name}/{name}", archive.read(name)) for name in archive.namelist())
+        else:
+            found.append((path.name, path.read_bytes()))
+    return found
+
+
+def test_parallel_recompute_and_export_equal_one_process(app: Flask, db: Session, tmp_path: Path) -> None:
+    """D3, D5: worker processes by ranges of people write the ledger, files and refusal report of one process."""
+    keys = tmp_path / "keys"
+    vault = idno.IdVault(idno.load_secret(keys))
+    with app.app_context():
+        bench.populate(db, vault, 90, 7, 2026, edge_cases=True)
+        db.commit()
+        single = ledger.recompute(db, [2026], batch_size=20)
+        db.commit()
+        expected_ledger = _ledger_digest(db)
+        one = reports.run_export(db, vault, year=2026, agency=None, folder=tmp_path / "one", by="test",
+                                 export_day=dt.date(2027, 1, 5), max_rows=100)
+        db.execute(Credit.__table__.delete())
+        db.commit()
+
+        job = parallel.Job.for_session(db, keys, None, 3)
+        assert job is not None and job.workers == 3
+        merged = parallel.recompute(db, job, [2026])
+        db.expire_all()
+        assert _ledger_digest(db) == expected_ledger
+        assert (merged.people, merged.credited, merged.refused, merged.problem_count) == (
+            single.people, single.credited, single.refused, single.problem_count)
+        assert sorted(merged.problems) == sorted(single.problems) != []  # grouped by batch, so in another order
+        many = reports.run_export(db, vault, year=2026, agency=None, folder=tmp_path / "many", by="test",
+                                  export_day=dt.date(2027, 1, 5), max_rows=100, job=job)
+
+    assert many.result.portal_rows == one.result.portal_rows > 300  # several files of 100 rows: cut across the workers' parts
+    # The ledger was rebuilt between the two runs, so the credits' row numbers (refs) differ; nothing else may.
+    assert [(r.masked_id, r.course_code, r.reasons) for r in many.result.refused] == [
+        (r.masked_id, r.course_code, r.reasons) for r in one.result.refused] != []
+    refused_report = [name for name, _ in _written(one) if name.endswith("_refused.json")]
+    assert [item for item in _written(many) if item[0] not in refused_report] == [
+        item for item in _written(one) if item[0] not in refused_report]
+    assert not list((tmp_path / "many").glob(".part*"))  # the workers' parts (IDs in clear) are gone
+
+
+def test_parallel_job_is_refused_for_an_in_memory_database(tmp_path: Path) -> None:
+    """D3: workers cannot share an in-memory SQLite database, so no job is offered for one (the work stays in-process)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine("sqlite://")
+    try:
+        with Session(engine) as session:
+            assert parallel.Job.for_session(session, tmp_path, None, 2) is None
+    finally:
+        engine.dispose()

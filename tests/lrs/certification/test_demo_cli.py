@@ -210,3 +210,23 @@ def test_certification_export_command_json_ids_only_on_request(app: Flask, cours
         with get_db(app).session() as session:
             entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "export")).one()
             assert '"ids_in_json": true' in entry.details and ID_NUMBER not in entry.details
+
+
+def test_certification_export_command_with_workers_writes_the_same_files(app: Flask, db: Session, tmp_path: Path) -> None:
+    """D3, D5: `--workers 2` recomputes and exports in two processes and writes the files one process writes."""
+    import zipfile
+
+    demo.load_demo(app)
+    year = str(dt.datetime.now(TAIPEI).year)
+    runner = app.test_cli_runner()
+    written = {}
+    for workers in ("1", "2"):
+        out = tmp_path / workers
+        result = runner.invoke(certification_group, args=["export", "--year", year, "--out", str(out), "--max-rows", "2",
+                                                          "--workers", workers])
+        assert result.exit_code == 0, result.output
+        assert "recomputed" in result.output
+        (archive_path,) = out.glob("*.zip")
+        with zipfile.ZipFile(archive_path) as archive:
+            written[workers] = [(name, archive.read(name)) for name in archive.namelist()]
+    assert written["2"] == written["1"] and len(written["1"]) > 1
