@@ -220,8 +220,22 @@ def _evidence_columns(session: Session) -> tuple[Any, Any]:
     return func.json_extract(Statement.body, "$.result"), func.json_extract(Statement.body, "$.context.extensions")
 
 
+Evidence = tuple[str, str, str, str, str, dt.datetime, dict[str, Any]]  # EvidenceRow's fields, in order
+
+
 def read_rows(session: Session, actor_keys: Sequence[str], activity_ids: Collection[str]) -> Iterator[EvidenceRow]:
     """Yield the unvoided statements of these actors about these activities with a verb the ledger reads, in stored order."""
+    for fields in _read(session, actor_keys, activity_ids):
+        yield EvidenceRow(*fields)
+
+
+def read_attempts(session: Session, actor_keys: Sequence[str], activity_ids: Collection[str],
+                  course_codes: dict[str, str]) -> tuple[dict[tuple[str, str], list[AttemptEvidence]], list[str]]:
+    """Read and group these actors' statements into attempts: `gather_attempts(read_rows(...))` without the row objects."""
+    return _gather(_read(session, actor_keys, activity_ids), course_codes)
+
+
+def _read(session: Session, actor_keys: Sequence[str], activity_ids: Collection[str]) -> Iterator[Evidence]:
     if not actor_keys:
         return
     result_column, extensions_column = _evidence_columns(session)
@@ -247,7 +261,7 @@ def read_rows(session: Session, actor_keys: Sequence[str], activity_ids: Collect
             body["result"] = loads(result)
         if extensions is not None:
             body["context"] = {"extensions": loads(extensions)}
-        yield EvidenceRow(statement_id, actor_key, activity_id, verb, registration or "", when, body)
+        yield statement_id, actor_key, activity_id, verb, registration or "", when, body
 
 
 def _first(row: tuple[Any, ...]) -> Any:
@@ -256,20 +270,23 @@ def _first(row: tuple[Any, ...]) -> Any:
 
 def gather_attempts(rows: Iterator[EvidenceRow], course_codes: dict[str, str]) -> tuple[dict[tuple[str, str], list[AttemptEvidence]], list[str]]:
     """Group statements into attempts by (actor, activity) and registration; return them with problems found."""
+    return _gather(((r.statement_id, r.actor_key, r.activity_id, r.verb, r.registration, r.when, r.body) for r in rows), course_codes)
+
+
+def _gather(rows: Iterator[Evidence], course_codes: dict[str, str]) -> tuple[dict[tuple[str, str], list[AttemptEvidence]], list[str]]:
     attempts: dict[tuple[str, str, str], AttemptEvidence] = {}
     problems: list[str] = []
-    for row in rows:
-        body = row.body
+    for statement_id, actor_key, activity_id, verb, registration, when, body in rows:
         if "context" in body:
-            mismatch = _course_code_mismatch(body, course_codes.get(row.activity_id))
+            mismatch = _course_code_mismatch(body, course_codes.get(activity_id))
             if mismatch is not None:
-                problems.append(f"Statement {row.statement_id} names course code {mismatch!r} but its object is {row.activity_id}; ignored.")
+                problems.append(f"Statement {statement_id} names course code {mismatch!r} but its object is {activity_id}; ignored.")
                 continue
-        key = (row.actor_key, row.activity_id, row.registration)
+        key = (actor_key, activity_id, registration)
         attempt = attempts.get(key)
         if attempt is None:
-            attempt = attempts[key] = AttemptEvidence(row.actor_key, row.activity_id, row.registration)
-        attempt.add(row.statement_id, row.verb, row.when, body)
+            attempt = attempts[key] = AttemptEvidence(actor_key, activity_id, registration)
+        attempt.add(statement_id, verb, when, body)
     grouped: dict[tuple[str, str], list[AttemptEvidence]] = {}
     for (actor, activity, _reg), attempt in attempts.items():
         grouped.setdefault((actor, activity), []).append(attempt)

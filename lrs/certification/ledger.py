@@ -338,7 +338,7 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
     person_of = {row.actor_key: row.person_id for row in links}
     activity_ids = set(infos) if course_ids is None else {a for a, i in infos.items() if i.id in course_ids}
     codes = {a: infos[a].course.course_code for a in activity_ids}
-    grouped, problems = evidence.gather_attempts(evidence.read_rows(session, list(person_of), activity_ids), codes)
+    grouped, problems = evidence.read_attempts(session, list(person_of), activity_ids, codes)
     for problem in problems:
         report.note(problem)
     by_person_course: dict[tuple[int, str], list[evidence.AttemptEvidence]] = {}
