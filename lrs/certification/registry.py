@@ -296,16 +296,23 @@ def sync_from_catalog(
     The catalog lists every hour under a code (`segments`, tenths, summing to the hours); the first code
     becomes the main code keeping the remainder (R10), the others become segments, taking digital hours
     first. Without a class period the calendar year of today (Taipei) is used; staff can change it.
+
+    What the catalog does not carry stays as certification staff last set it: the class period when the
+    catalog gives none, the city code, the term, whether the course is foreign, and segment names.
     """
     if not segments:
         raise BadRequest(f"Catalog course {course_code} has no category code; give it at least one (code:hours).")
     today = dt.datetime.now(TAIPEI).date()
+    current = session.scalar(select(Course).where(Course.course_code == course_code))
+    kept_names = {segment.code: segment.name for segment in current.segments} if current is not None else {}
     digital_left = digital_tenths
     extra = []
     for code, seg_tenths in segments[1:]:
         from_digital = min(seg_tenths, max(digital_left, 0))
         digital_left -= from_digital
-        extra.append(Segment(code, hours(from_digital), hours(seg_tenths - from_digital)))
+        extra.append(Segment(code, hours(from_digital), hours(seg_tenths - from_digital), kept_names.get(code, "")))
+    if class_start is None and class_end is None and current is not None:
+        class_start, class_end = current.class_start.astimezone(TAIPEI).date(), current.class_end.astimezone(TAIPEI).date()
     data = CourseInput(
         course_code=course_code, title=title_zh or title_en, title_en=title_en, summary=summary[:500],
         primary_code=segments[0][0], digital=hours(digital_tenths), physical=hours(physical_tenths),
@@ -314,4 +321,6 @@ def sync_from_catalog(
         survey_required=survey_required, cross_year_repeat=cross_year_repeat,
         provider_effort=None if effort_tenths is None else hours(effort_tenths), active=active, segments=extra,
     )
+    if current is not None:
+        data.city_code, data.term, data.foreign = current.city_code, current.term, current.foreign
     return save_course(session, data, codes, by=by, reason="synchronised from the catalog", base_url=base_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -135,3 +136,31 @@ def test_registry_sync_from_catalog_splits_codes_and_refuses_bad_hours(app: Flas
     assert snap["activity_id"] == f"{BASE}/catalog/courses/WB-F4D"
     with pytest.raises(BadRequest, match="exceed the provider"):
         registry.sync_from_catalog(db, codes.code_table(db), **{**args, "course_code": "X", "effort_tenths": 60})  # type: ignore[arg-type]
+
+
+def test_catalog_sync_keeps_what_staff_set_and_the_catalog_does_not_carry(app: Flask, db: Session) -> None:
+    """D1: certification staff's class period, city, term and segment names survive the catalog's next edit."""
+    args: dict[str, Any] = dict(course_code="WB-KEEP", title_zh="發展融資", title_en="Financing", summary="",
+                                digital_tenths=80, physical_tenths=0, segments=[("268", 40), ("14", 40)], has_test=True, pass_mark=60,
+                                survey_required=True, cross_year_repeat=False, class_start=None, class_end=None, effort_tenths=None,
+                                active=True, base_url=BASE)
+    table = codes.code_table(db)
+    course = registry.sync_from_catalog(db, table, **args)
+    assert registry.course_snapshot(course)["city_code"] == "10"
+    edited = registry.CourseInput(
+        course_code="WB-KEEP", title="發展融資", title_en="Financing", primary_code="268", digital=Decimal(8), physical=Decimal(0),
+        class_start=dt.date(2025, 3, 1), class_end=dt.date(2027, 6, 30), pass_mark=Decimal(60), city_code="63", term="2",
+        segments=[Segment("14", Decimal(4), Decimal(0), "Blended finance")],
+    )
+    registry.save_course(db, edited, table, by="certifier", reason="the provider's real class period", base_url=BASE)
+    db.commit()
+
+    course = registry.sync_from_catalog(db, table, **{**args, "title_zh": "發展融資（新版）"})
+    db.commit()
+    snap = registry.course_snapshot(course)
+    assert snap["title"] == "發展融資（新版）"  # what the catalog carries follows the catalog
+    assert (snap["class_start"], snap["class_end"], snap["city_code"], snap["term"]) == ("2025-03-01", "2027-06-30", "63", "2")
+    assert snap["segments"] == [{"code": "14", "name": "Blended finance", "digital": "4", "physical": "0"}]
+
+    moved = registry.sync_from_catalog(db, table, **{**args, "class_start": dt.date(2026, 1, 1), "class_end": dt.date(2026, 12, 31)})
+    assert (registry.course_snapshot(moved)["class_start"], registry.course_snapshot(moved)["class_end"]) == ("2026-01-01", "2026-12-31")
