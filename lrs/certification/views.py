@@ -23,7 +23,7 @@ from lrs.certification import codes, evidence, explain_i18n, ledger, people, reg
 from lrs.certification.models import ActorLink, AuditEntry, Course, Credit, Override, Person
 from lrs.certification.rules import TAIPEI, RuleError
 from lrs.db import get_session
-from lrs.errors import BadRequest, NotFound, error_response
+from lrs.errors import BadRequest, Conflict, NotFound, error_response, wants_json
 from lrs.staff import Role, staff_required
 from lrs.staff.views import register_staff_link
 
@@ -394,8 +394,19 @@ def registry_page() -> Any:
         form["segments"] = segments  # type: ignore[assignment]
         for flag in ("has_test", "survey_required", "cross_year_repeat", "foreign", "active"):
             form[flag] = "1" if request.form.get(flag) else "0"
-        course = registry.save_course(db, registry.course_input_from_dict(form), codes.code_table(db), by=_who(),
-                                      reason=request.form.get("reason", ""), base_url=settings.activity_base())
+        try:
+            course = registry.save_course(db, registry.course_input_from_dict(form), codes.code_table(db), by=_who(),
+                                          reason=request.form.get("reason", ""), base_url=settings.activity_base())
+        except (BadRequest, Conflict) as err:
+            db.rollback()
+            if wants_json():
+                raise
+            # Show the form again as typed, with every reason in the page's language: nothing typed is lost.
+            problems = [explain_filter(line) for line in (err.details or {}).get("problems") or [err.message]]
+            typed: dict[str, Any] = {**form, **{flag: form[flag] == "1" for flag in ("has_test", "survey_required", "cross_year_repeat",
+                                                                                     "foreign", "active")}}
+            courses = [registry.course_snapshot(c) for c in db.scalars(select(Course).order_by(Course.course_code))]
+            return render_template("certification/registry.html", courses=courses, course=typed, problems=problems), err.status
         db.commit()
         flash(_("Registry entry saved."), "success")
         return redirect(url_for("certification.course_page", course_code=course.course_code))

@@ -158,6 +158,25 @@ def test_certification_registry_post_saves_with_history(client: FlaskClient, cer
     assert bad.status_code == 400 and "not in the code list" in bad.get_json()["error"]["message"]
 
 
+def test_certification_registry_post_refused_shows_reasons_in_page_language_and_keeps_form(client: FlaskClient, certifier: None) -> None:
+    """D1, A10: a refused entry comes back as a 400 page with every reason in Chinese (or English) and the form as typed."""
+    token = csrf_token_from(client, "/certification/registry")
+    form = {"csrf_token": token, "course_code": "WB-BAD-01", "title": "氣候財務", "primary_code": "99999", "digital": "2",
+            "physical": "0", "class_start": "2026-05-01", "class_end": "2026-01-01", "city_code": "99", "term": "3",
+            "has_test": "1", "foreign": "1", "active": "1"}
+    page = client.post("/certification/registry", data=form)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "時數登錄項目未儲存" in text
+    assert "課程類別代碼 &#39;99999&#39; 不在代碼表中" in text and "上課期間的開始日（2026-05-01）晚於結束日（2026-01-01）" in text
+    assert "上課縣市代碼 &#39;99&#39; 不正確" in text and "not in the code list" not in text
+    assert 'value="WB-BAD-01"' in text and 'value="氣候財務"' in text and 'value="2026-05-01"' in text and 'name="term" value="3"' in text
+    assert client.get("/api/certification/registry").get_json() == []  # nothing stored
+
+    english = client.post("/certification/registry?lang=en", data=form).get_data(as_text=True)
+    assert "The registry entry was not saved" in english and "is not in the code list" in english
+
+
 def test_certification_codes_post_adds_newer_code(client: FlaskClient, certifier: None) -> None:
     """D1 / §2.4: staff add 539, which the 2023 table lacks, and it becomes usable in the registry."""
     token = csrf_token_from(client, "/certification/codes")
