@@ -60,6 +60,9 @@ CITY_CODES = frozenset({
     "63", "70", "71", "80", "81", "88", "89", "90", "95", "97",
 })
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+# Deflate's fastest level: a year's zip of CSV files is 4% larger than at the default level 6 and
+# compresses in half the time (the portal accepts either).
+ZIP_LEVEL = 1
 
 
 class ExportCredit(NamedTuple):
@@ -497,12 +500,12 @@ def build_exports(
 def zip_files(files: Sequence[tuple[str, bytes]]) -> bytes:
     """Zip files deterministically (fixed timestamps, sorted as given)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
         for name, data in files:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
-            archive.writestr(info, data)
+            archive.writestr(info, data, compresslevel=ZIP_LEVEL)
     return buffer.getvalue()
 
 

@@ -141,12 +141,12 @@ def run_export(session: Session, vault: idno.IdVault, *, year: int, agency: str 
         paths = result.write(folder, zip_name=f"{day.isoformat()}_{label}.zip")
     elif len(result.file_names) > 1:
         target = folder / f"{day.isoformat()}_{label}.zip"
-        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=exports.ZIP_LEVEL) as archive:
             for name in result.file_names:
                 info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o600 << 16
-                archive.writestr(info, (folder / name).read_bytes())
+                archive.writestr(info, (folder / name).read_bytes(), compresslevel=exports.ZIP_LEVEL)
                 (folder / name).unlink()
         paths = [target]
     else:
