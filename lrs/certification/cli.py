@@ -51,7 +51,7 @@ def export_command(year: int, agency: str | None, out_dir: Path | None, with_jso
             run = reports.run_export(session, settings.get_vault(current_app), year=year, agency=agency, folder=folder,
                                      by="cli", allow_passport=settings.allow_passport(current_app), max_rows=max_rows,
                                      with_json=with_json, json_ids=json_ids, job=job)
-    except (AppError, RuleError, ValueError) as err:
+    except (AppError, RuleError, ValueError, parallel.WorkerFailed) as err:
         raise _fail(err) from None
     click.echo(f"{run.result.portal_rows} portal rows, {run.result.env_rows} 環教 rows, {len(run.result.refused)} credits refused")
     for refused in run.result.refused:
@@ -99,10 +99,13 @@ def recompute_command(year: tuple[int, ...], agency: str | None, workers: int) -
     """Recompute the ledger from the LRS's statements (idempotent)."""
     with get_db().session() as session:
         job = settings.parallel_job(session, workers)
-        if job is not None:
-            done = parallel.recompute(session, job, list(year) or None, agency)
-        else:
-            done = ledger.recompute(session, list(year) or None, agency=agency, commit_each_batch=True)
+        try:
+            if job is not None:
+                done = parallel.recompute(session, job, list(year) or None, agency)
+            else:
+                done = ledger.recompute(session, list(year) or None, agency=agency, commit_each_batch=True)
+        except parallel.WorkerFailed as err:
+            raise _fail(err) from None
     click.echo(json.dumps(done.as_dict(), ensure_ascii=False, indent=1))
 
 

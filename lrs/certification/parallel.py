@@ -15,6 +15,8 @@ import multiprocessing.process
 import multiprocessing.queues
 import os
 import queue as queue_module
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lrs.certification import exports, idno, ledger
 from lrs.certification.models import Person
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process failed; the message says how (the work it did is committed per batch and idempotent)."""
 
 
 @dataclass(frozen=True)
@@ -116,10 +122,10 @@ def _run(target: Callable[..., None], argument_lists: list[tuple[Any, ...]]) -> 
             except queue_module.Empty:
                 dead = [c for i, c in enumerate(children) if i not in found and c.exitcode not in (None, 0)]
                 if dead:
-                    raise RuntimeError(f"A certification worker stopped with exit code {dead[0].exitcode}.") from None
+                    raise WorkerFailed(f"A certification worker stopped with exit code {dead[0].exitcode}; run the command again.") from None
                 continue
             if isinstance(value, str):
-                raise RuntimeError(f"A certification worker failed: {value}")
+                raise WorkerFailed(f"A certification worker failed: {value}")
             found[index] = value
     finally:
         for child in children:
@@ -155,7 +161,8 @@ def export(session: Session, job: Job, *, year: int, agency: str | None, export_
     ranges = person_ranges(session, job.workers, agency)
     options = {"year": year, "day": export_day, "allow_passport": allow_passport}
     scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
-    parts = [(scratch / f".part{i}.portal", scratch / f".part{i}.env") for i in range(len(ranges))]
+    own = Path(tempfile.mkdtemp(prefix=".parts-", dir=scratch))  # 0700, and apart from any other export into the folder
+    parts = [(own / f"{i}.portal", own / f"{i}.env") for i in range(len(ranges))]
     try:
         outcomes = _run(_export_range, [(job, agency, r, options, (str(p), str(e))) for r, (p, e) in zip(ranges, parts, strict=True)])
         result = exports.ExportResult()
@@ -167,6 +174,4 @@ def export(session: Session, job: Job, *, year: int, agency: str | None, export_
                                                 export_day=export_day, max_rows=max_rows, sink=sink)
         return result
     finally:
-        for pair in parts:
-            for path in pair:
-                path.unlink(missing_ok=True)
+        shutil.rmtree(own, ignore_errors=True)

@@ -8,6 +8,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -131,7 +132,7 @@ def test_parallel_recompute_and_export_equal_one_process(app: Flask, db: Session
     refused_report = [name for name, _ in _written(one) if name.endswith("_refused.json")]
     assert [item for item in _written(many) if item[0] not in refused_report] == [
         item for item in _written(one) if item[0] not in refused_report]
-    assert not list((tmp_path / "many").glob(".part*"))  # the workers' parts (IDs in clear) are gone
+    assert not list((tmp_path / "many").glob(".parts-*"))  # the workers' parts (IDs in clear) are gone
 
 
 def test_parallel_job_is_refused_for_an_in_memory_database(tmp_path: Path) -> None:
@@ -144,3 +145,18 @@ def test_parallel_job_is_refused_for_an_in_memory_database(tmp_path: Path) -> No
             assert parallel.Job.for_session(session, tmp_path, None, 2) is None
     finally:
         engine.dispose()
+
+
+def test_parallel_export_worker_failure_is_reported_and_leaves_no_parts(app: Flask, db: Session, tmp_path: Path) -> None:
+    """D5: a worker that cannot decrypt the IDs (another key) fails the export with the reason; no part file stays behind."""
+    vault = idno.IdVault(idno.load_secret(tmp_path / "keys"))
+    with app.app_context():
+        bench.populate(db, vault, 12, 3, 2026)
+        db.commit()
+        ledger.recompute(db, [2026])
+        db.commit()
+        wrong = parallel.Job.for_session(db, tmp_path / "other-keys", None, 2)
+        assert wrong is not None
+        with pytest.raises(parallel.WorkerFailed, match="cannot be decrypted with this key"):
+            reports.run_export(db, vault, year=2026, agency=None, folder=tmp_path / "out", by="test", job=wrong)
+    assert not list((tmp_path / "out").glob(".parts-*")) and not list((tmp_path / "out").glob("*.csv"))
