@@ -11,27 +11,23 @@ per-read timeout, so a server that drips bytes cannot hold a worker.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from flask import Flask
-from requests.adapters import HTTPAdapter
 from sqlalchemy.orm import Session
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from lrs.app import get_settings
 from lrs.db import get_db, utcnow
 from lti_tool.catalog.domain import Status
 from lti_tool.catalog.models import CatalogCourse, CatalogLinkCheck
 from lti_tool.catalog.service import DEAD_OUTCOMES, all_courses
+from lti_tool.lti.outbound import AddressRefused, GuardedAdapter, is_public
 
 MAX_REDIRECTS = 5
 USER_AGENT = "InternationalLearningBridge-LinkCheck/1.0"
@@ -59,8 +55,7 @@ class LinkResult:
     elapsed_ms: int = 0
 
 
-class _Refused(Exception):
-    """The address is not one we may fetch."""
+_Refused = AddressRefused  # the address is not one we may fetch (also raised by the guarded adapter)
 
 
 def policy_for(app: Flask) -> LinkPolicy:
@@ -69,54 +64,6 @@ def policy_for(app: Flask) -> LinkPolicy:
     concurrency = int(app.config.get("CATALOG_LINK_CHECK_CONCURRENCY", 4))
     return LinkPolicy(settings.outbound_timeout_seconds, settings.outbound_max_bytes,
                       settings.allow_private_outbound, max(1, min(concurrency, 32)))
-
-
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return ip.is_global and not ip.is_multicast
-
-
-class _GuardedHTTPConnection(HTTPConnection):
-    """An HTTP connection that refuses to talk to a non-public peer."""
-
-    def connect(self) -> None:
-        """Connect, then check the peer before anything is sent."""
-        super().connect()
-        _check_peer(self.sock, self.host)
-
-
-class _GuardedHTTPSConnection(HTTPSConnection):
-    """An HTTPS connection that refuses to talk to a non-public peer."""
-
-    def connect(self) -> None:
-        """Connect, then check the peer before anything is sent."""
-        super().connect()
-        _check_peer(self.sock, self.host)
-
-
-def _check_peer(sock: Any, host: str) -> None:
-    peer = sock.getpeername()[0] if sock is not None else ""
-    if not peer or not _is_public(peer):
-        sock.close()
-        raise _Refused(f"{host} connected to the non-public address {peer}; "
-                       "set ALLOW_PRIVATE_OUTBOUND=1 to check internal links")
-
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-class GuardedAdapter(HTTPAdapter):
-    """A requests adapter whose connections only reach public addresses."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        """Build the pool manager with guarded connection pools."""
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
 def _check_address(url: str, allow_private: bool) -> None:
@@ -132,7 +79,7 @@ def _check_address(url: str, allow_private: bool) -> None:
         raise LookupError(f"host name {parts.hostname} does not resolve ({err.strerror})") from None
     for info in infos:
         address = str(info[4][0])
-        if not _is_public(address):
+        if not is_public(address):
             raise _Refused(f"{parts.hostname} resolves to the non-public address {address}; "
                            "set ALLOW_PRIVATE_OUTBOUND=1 to check internal links")
 

@@ -2,7 +2,9 @@
 
 Every fetch of a platform's JWKS, OpenID configuration or registration endpoint goes through
 `fetch_json`. It refuses loopback, private, link-local and other non-public addresses unless
-`ALLOW_PRIVATE_OUTBOUND` is set, follows no redirects, stops reading past `OUTBOUND_MAX_BYTES`,
+`ALLOW_PRIVATE_OUTBOUND` is set, both when the name is resolved and again on the address actually
+connected to, before anything is sent (so a name that resolves differently the second time, DNS
+rebinding, gets nothing); it follows no redirects, stops reading past `OUTBOUND_MAX_BYTES`,
 and gives up after `OUTBOUND_TIMEOUT_SECONDS` in total (not per read), so a slow-dripping server
 cannot hold a worker.
 """
@@ -19,6 +21,9 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, current_app
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from lrs.app import get_settings
 
@@ -84,11 +89,63 @@ class Limits:
         return cls(settings.outbound_timeout_seconds, settings.outbound_max_bytes, settings.allow_private_outbound)
 
 
-def _is_public(address: str) -> bool:
+def is_public(address: str) -> bool:
+    """Tell whether an address is public (global unicast; an IPv4-mapped IPv6 address is judged as its IPv4 address)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
+
+
+def _check_peer(sock: Any, host: str) -> None:
+    peer = str(sock.getpeername()[0]) if sock is not None else ""
+    if not peer or not is_public(peer):
+        if sock is not None:
+            sock.close()
+        raise AddressRefused(f"{host} connected to the non-public address {peer}; set ALLOW_PRIVATE_OUTBOUND=1 to allow internal addresses")
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    """An HTTP connection that refuses to talk to a non-public peer."""
+
+    def connect(self) -> None:
+        """Connect, then check the peer before anything is sent."""
+        super().connect()
+        _check_peer(self.sock, self.host)
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    """An HTTPS connection that refuses to talk to a non-public peer."""
+
+    def connect(self) -> None:
+        """Connect, then check the peer before anything is sent."""
+        super().connect()
+        _check_peer(self.sock, self.host)
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose connections only reach public addresses (AddressRefused otherwise)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Build the pool manager with guarded connection pools."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+def guard(http: requests.Session, allow_private: bool) -> requests.Session:
+    """Mount the guarded adapter on a session unless internal addresses are allowed; return the session."""
+    if not allow_private:
+        http.mount("http://", GuardedAdapter())
+        http.mount("https://", GuardedAdapter())
+    return http
 
 
 def check_url(url: str, allow_private: bool) -> None:
@@ -104,7 +161,7 @@ def check_url(url: str, allow_private: bool) -> None:
     except (socket.gaierror, UnicodeError) as err:
         raise Unreachable(f"the host {parts.hostname} cannot be resolved ({err})") from None
     for info in infos:
-        if not _is_public(str(info[4][0])):
+        if not is_public(str(info[4][0])):
             raise AddressRefused(f"{parts.hostname} resolves to a non-public address")
 
 
@@ -117,8 +174,8 @@ def fetch_json(url: str, limits: Limits, *, method: str = "GET", json_body: Any 
         headers["Authorization"] = f"Bearer {bearer}"
     deadline = time.monotonic() + limits.timeout
     try:
-        with requests.request(method, url, headers=headers, json=json_body, timeout=limits.timeout,
-                              allow_redirects=False, stream=True) as response:
+        with guard(requests.Session(), limits.allow_private) as http, http.request(
+                method, url, headers=headers, json=json_body, timeout=limits.timeout, allow_redirects=False, stream=True) as response:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > limits.max_bytes:
                 raise TooLarge(f"the answer declares {declared} bytes, more than the {limits.max_bytes} allowed")
@@ -160,6 +217,7 @@ class BoundedSession(requests.Session):
         self.limits = limits
         self.headers["User-Agent"] = USER_AGENT
         self.max_redirects = 0
+        guard(self, limits.allow_private)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         """Check the address, then send with the configured timeout unless one is given."""

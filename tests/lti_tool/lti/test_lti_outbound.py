@@ -46,3 +46,22 @@ def test_outbound_bounded_session_refuses_and_times_out(platform: TestPlatform) 
         open_session.get(platform.issuer + "/jwks-slow")
     session.close()
     open_session.close()
+
+
+def test_outbound_refuses_a_private_peer_after_a_public_lookup(platform: TestPlatform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Security (DNS rebinding): a name that looked public when checked but connects to 127.0.0.1 gets no request.
+
+    The first look-up is made to pass (as a rebinding name's would); the address actually connected
+    to is checked again, so neither fetch_json (JWKS, registration) nor pylti1p3's session sends anything.
+    """
+    monkeypatch.setattr(outbound, "check_url", lambda url, allow_private: None)
+    before = platform.jwks_requests
+    with pytest.raises(outbound.AddressRefused, match=r"connected to the non-public address 127\.0\.0\.1"):
+        outbound.fetch_json(platform.issuer + "/jwks", STRICT)
+    session = outbound.BoundedSession(STRICT)
+    with pytest.raises(outbound.AddressRefused, match="non-public address"):
+        session.get(platform.issuer + "/jwks")
+    session.close()
+    assert platform.jwks_requests == before  # the platform never saw a request
+    assert outbound.fetch_json(platform.issuer + "/jwks", OPEN).status == 200  # allowed when internal addresses are on
+    assert platform.jwks_requests == before + 1
