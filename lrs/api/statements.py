@@ -207,7 +207,7 @@ def _page_body(found: list[repo.Found], fmt: str, more: str) -> bytes:
     are: parsing and re-encoding a hundred statements would cost more than the query.
     """
     if fmt == "exact":
-        statements_json = b",".join(each.body.encode("utf-8") for each in found)
+        statements_json = b",".join(each.body for each in found)
         return b'{"statements":[' + statements_json + b'],"more":' + jsonio.dumps(more) + b"}"
     return jsonio.dumps({"statements": _shape([each.statement for each in found], fmt), "more": more})
 
@@ -226,10 +226,7 @@ def get_statements() -> ResponseReturnValue:
         if found is None:
             which = "voided statement" if parsed.voided else "statement"
             raise NotFound(f"No {which} has the id {parsed.statement_id}.")
-        if parsed.format == "exact":
-            body = found.body.encode("utf-8")
-        else:
-            body = jsonio.dumps(_shape([found.statement], parsed.format)[0])
+        body = found.body if parsed.format == "exact" else jsonio.dumps(_shape([found.statement], parsed.format)[0])
         return _answer(body, [found], parsed.attachments)
     rows = repo.query_statements(session, parsed, authority_key=authority)
     page = rows[: parsed.limit]
