@@ -192,7 +192,7 @@ def _answer(body: bytes, found: list[repo.Found], with_attachments: bool) -> Res
         response = Response(multipart, content_type=content_type)
     response.headers["X-Experience-API-Consistent-Through"] = g.lb_consistent_through
     if found:
-        # Communication 2.1.3: Last-Modified is the newest `stored` among the statements returned.
+        # Last-Modified: the newest `stored` among the statements returned.
         latest = repo.stored_time(get_session(), max(each.stored for each in found))
         if latest is not None:
             response.last_modified = latest
@@ -202,9 +202,10 @@ def _answer(body: bytes, found: list[repo.Found], with_attachments: bool) -> Res
 def _page_body(found: list[repo.Found], fmt: str, more: str) -> bytes:
     """Encode a StatementResult (Communication 2.1.3, Data 2.5).
 
-    In `exact` format each statement is returned as stored, and the stored JSON text is exactly
-    that statement encoded as `jsonio.dumps` would encode it, so the texts are spliced in as they
-    are: parsing and re-encoding a hundred statements would cost more than the query.
+    In `exact` format each statement is returned as stored, and the stored JSON text (written
+    once by `jsonio.dumps`) is that statement, so the texts are spliced in unchanged: parsing and
+    re-encoding a hundred statements cost more than the query, and orjson would turn extension
+    integers beyond 64 bits into floats on the way.
     """
     if fmt == "exact":
         statements_json = b",".join(each.body for each in found)
