@@ -181,22 +181,36 @@ def _reader() -> str | None:
     return None
 
 
-def _answer(payload: Any, statements_out: list[dict[str, Any]], with_attachments: bool) -> Response:
-    body = jsonio.dumps(payload)
+def _answer(body: bytes, found: list[repo.Found], with_attachments: bool) -> Response:
+    """Answer with the JSON body (or multipart with attachments) and the Statement GET headers."""
     if not with_attachments:
         response = Response(body, mimetype=JSON_TYPE)
     else:
-        hashes = [str(item["sha2"]) for stmt in statements_out for item in attachment_hashes(stmt)]
+        hashes = [str(item["sha2"]) for each in found for item in attachment_hashes(each.statement)]
         stored = repo.get_attachments(get_session(), hashes)
         multipart, content_type = xatt.build_multipart(body, [stored[key] for key in sorted(stored)])
         response = Response(multipart, content_type=content_type)
     response.headers["X-Experience-API-Consistent-Through"] = g.lb_consistent_through
-    if statements_out:
-        latest = max(str(stmt.get("stored", "")) for stmt in statements_out)
-        parsed = types.parse_timestamp(latest)
-        if parsed is not None:
-            response.last_modified = parsed
+    if found:
+        # Last-Modified: the newest `stored` among the statements returned.
+        latest = repo.stored_time(get_session(), max(each.stored for each in found))
+        if latest is not None:
+            response.last_modified = latest
     return response
+
+
+def _page_body(found: list[repo.Found], fmt: str, more: str) -> bytes:
+    """Encode a StatementResult (Communication 2.1.3, Data 2.5).
+
+    In `exact` format each statement is returned as stored, and the stored JSON text (written
+    once by `jsonio.dumps`) is that statement, so the texts are spliced in unchanged: parsing and
+    re-encoding a hundred statements cost more than the query, and orjson would turn extension
+    integers beyond 64 bits into floats on the way.
+    """
+    if fmt == "exact":
+        statements_json = b",".join(each.body for each in found)
+        return b'{"statements":[' + statements_json + b'],"more":' + jsonio.dumps(more) + b"}"
+    return jsonio.dumps({"statements": _shape([each.statement for each in found], fmt), "more": more})
 
 
 def get_statements() -> ResponseReturnValue:
@@ -213,13 +227,12 @@ def get_statements() -> ResponseReturnValue:
         if found is None:
             which = "voided statement" if parsed.voided else "statement"
             raise NotFound(f"No {which} has the id {parsed.statement_id}.")
-        shaped = _shape([found.statement], parsed.format)
-        return _answer(shaped[0], [found.statement], parsed.attachments)
+        body = found.body if parsed.format == "exact" else jsonio.dumps(_shape([found.statement], parsed.format)[0])
+        return _answer(body, [found], parsed.attachments)
     rows = repo.query_statements(session, parsed, authority_key=authority)
     page = rows[: parsed.limit]
     more = ""
     if len(rows) > parsed.limit:
         token = query.encode_more(parsed.next_page(page[-1].pk, parsed.ceiling))
         more = f"{request.script_root}{bp.url_prefix}/statements?{urlencode({query.MORE_PARAM: token})}"
-    statements_out = [found.statement for found in page]
-    return _answer({"statements": _shape(statements_out, parsed.format), "more": more}, statements_out, parsed.attachments)
+    return _answer(_page_body(page, parsed.format, more), page, parsed.attachments)

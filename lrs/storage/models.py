@@ -9,7 +9,7 @@
 - `body`: the statement as stored, as JSON text (UTF-8), with `id`, `stored`, `authority`,
   `version` and `timestamp` filled in and every contextActivities value an array. Readers
   `orjson.loads` it (use `json.loads` if exact integers beyond 64 bits in extensions matter);
-  nothing ever rewrites it.
+  nothing ever rewrites it. GET /statements in `exact` format returns this text as it is.
 - `verb_id`, `actor_key`, `object_type`, `object_activity_id`, `object_ref_id`, `registration`:
   the statement's own verb IRI, actor identifier (`lrs.xapi.statements.agent_key`: "mbox:mailto:..",
   "mbox_sha1sum:..", "openid:..", or "account:<homePage>|<name>"), object type, object Activity id

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, Table, and_, exists, false, func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from lrs.db import driver_sql, utcnow
 from lrs.errors import BadRequest, Conflict
@@ -448,21 +448,95 @@ def get_activity_definitions(session: Session, activity_ids: Iterable[str]) -> d
 
 @dataclass
 class Found:
-    """A statement read back, with its stored-order key."""
+    """A statement read back: its stored-order key, its JSON text as stored (UTF-8) and its raw `stored` value.
+
+    `body` is exactly what `format=exact` returns, so a reader that only forwards it never
+    parses it; `statement` parses it on first use.
+    """
 
     pk: int
-    statement: dict[str, Any]
+    body: bytes
+    stored: Any = None
+
+    @functools.cached_property
+    def statement(self) -> dict[str, Any]:
+        """Return the statement as a dict (parsed once)."""
+        parsed: dict[str, Any] = orjson.loads(self.body)
+        return parsed
+
+
+def _rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run fixed SQL with `?` placeholders on the session's DB-API cursor and return every row.
+
+    The read queries of GET /statements are a few fixed shapes: building them as SQLAlchemy
+    expressions (aliases, EXISTS, compile-cache keys) and wrapping rows in Result objects cost
+    several times what SQLite takes to answer them at a million statements.
+    """
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _body_column(session: Session) -> str:
+    """Select `body` as UTF-8 bytes where the database can hand them over without decoding.
+
+    On SQLite a BLOB cast returns the stored bytes as they are; decoding a hundred statements
+    with non-ASCII text into str and encoding them again cost more than the query itself.
+    """
+    return "CAST(s.body AS BLOB)" if session.get_bind().dialect.name == "sqlite" else "s.body"
+
+
+def _found(session: Session, sql: str, params: Sequence[Any]) -> list[Found]:
+    """Run a (pk, body, stored) query and return its rows as `Found`, with bodies as bytes."""
+    rows = _rows(session, sql, params)
+    return [Found(pk, body if isinstance(body, bytes) else str(body).encode("utf-8"), stored) for pk, body, stored in rows]
+
+
+@functools.cache
+def _stored_processors(dialect: Dialect) -> tuple[Any, Any]:
+    """Return the bind and result processors of `lrs_statement.stored` (UTCDateTime) on this dialect."""
+    column_type = STATEMENT_TABLE.c.stored.type
+    return column_type._cached_bind_processor(dialect), column_type._cached_result_processor(dialect, None)
+
+
+def _bind_stored(session: Session, moment: dt.datetime) -> Any:
+    bind, _ = _stored_processors(session.get_bind().dialect)
+    return bind(moment) if bind is not None else moment
+
+
+def stored_time(session: Session, raw: Any) -> dt.datetime | None:
+    """Convert a raw `stored` value read by the driver (a `Found.stored`) into an aware datetime."""
+    if raw is None:
+        return None
+    _, result = _stored_processors(session.get_bind().dialect)
+    value: dt.datetime = result(raw) if result is not None else raw
+    return value
 
 
 def get_statement(session: Session, statement_id: str, *, voided: bool, authority_key: str | None = None) -> Found | None:
     """Return one statement by id: a voided one only when `voided`, a non-voided one only when not."""
-    query = select(Statement.pk, Statement.body).where(
-        Statement.statement_id == statement_id.lower(), Statement.voided == voided
-    )
+    sql = f"SELECT s.pk, {_body_column(session)}, s.stored FROM lrs_statement s WHERE s.statement_id = ? AND s.voided = ?"  # noqa: S608 (fixed fragments)
+    params: list[Any] = [statement_id.lower(), voided]
     if authority_key is not None:
-        query = query.where(Statement.authority_key == authority_key)
-    row = session.execute(query).first()
-    return None if row is None else Found(row.pk, orjson.loads(row.body))
+        sql += " AND s.authority_key = ?"
+        params.append(authority_key)
+    found = _found(session, sql, params)
+    return found[0] if found else None
+
+
+# Fixed SQL fragments of `query_statements` (aliases and key names are ours; values are parameters).
+_EXISTS_KEY = (
+    "EXISTS (SELECT 1 FROM lrs_statement_key {alias} WHERE {alias}.statement_pk = k0.statement_pk"
+    " AND {alias}.kind = ? AND {alias}.value = ?)"
+)
+_SINCE = "{order_key} >= (SELECT pk FROM lrs_statement WHERE stored > ? ORDER BY stored ASC, pk ASC LIMIT 1) AND s.stored > ?"
+_UNTIL = "{order_key} <= (SELECT pk FROM lrs_statement WHERE stored <= ? ORDER BY stored DESC, pk DESC LIMIT 1) AND s.stored <= ?"
 
 
 def query_statements(session: Session, query: StatementQuery, *, authority_key: str | None = None) -> list[Found]:
@@ -471,6 +545,7 @@ def query_statements(session: Session, query: StatementQuery, *, authority_key: 
     The rarest filter (by a capped count of its index entries) drives an ordered scan of the key
     index; the others are semi-joins (EXISTS) on the same index, so no filter fans out into a
     sort and a rare verb combined with a common activity scans only the rare verb's entries.
+    Every shape is an index range scan in stored-order-key order that stops after limit + 1 rows.
     """
     filters: list[tuple[str, str]] = []
     if query.registration:
@@ -483,49 +558,46 @@ def query_statements(session: Session, query: StatementQuery, *, authority_key: 
         filters.append((xs.KEY_VERB, query.verb))
     if len(filters) > 1:
         filters = _rarest_first(session, filters)
-    stmt: Select[int, str]
+    params: list[Any] = []
+    body = f"{_body_column(session)}, s.stored"
     if filters:
-        driver = aliased(StatementKey)
-        order_key: Any = driver.statement_pk
-        stmt = (
-            select(Statement.pk, Statement.body)
-            .select_from(driver)
-            .join(Statement, Statement.pk == driver.statement_pk)
-            .where(driver.kind == filters[0][0], driver.value == filters[0][1])
-        )
-        for kind, value in filters[1:]:
-            other = aliased(StatementKey)
-            stmt = stmt.where(
-                exists().where(and_(other.statement_pk == driver.statement_pk, other.kind == kind, other.value == value))
-            )
+        order_key = "k0.statement_pk"
+        sql = f"SELECT s.pk, {body} FROM lrs_statement_key k0 JOIN lrs_statement s ON s.pk = k0.statement_pk"  # noqa: S608
+        where = ["k0.kind = ?", "k0.value = ?"]
+        params += filters[0]
+        for index, (kind, value) in enumerate(filters[1:], start=1):
+            alias = f"k{index}"
+            where.append(_EXISTS_KEY.format(alias=alias))
+            params += (kind, value)
     else:
-        order_key = Statement.pk
-        stmt = select(Statement.pk, Statement.body)
-    stmt = stmt.where(Statement.voided == false())
+        order_key = "s.pk"
+        sql = f"SELECT s.pk, {body} FROM lrs_statement s"  # noqa: S608
+        where = []
+    where.append("s.voided = ?")
+    params.append(False)
     # Stored order and `stored` agree (both are assigned under the write lock), so since/until
-    # become bounds on the stored-order key: one index probe each instead of a scan.
+    # become bounds on the stored-order key: one index probe each (a scalar subquery, run once)
+    # instead of a scan. A bound with no statement beyond it is NULL and matches nothing.
     if query.since is not None:
-        low = session.scalar(
-            select(Statement.pk).where(Statement.stored > query.since).order_by(Statement.stored.asc(), Statement.pk.asc()).limit(1)
-        )
-        if low is None:
-            return []
-        stmt = stmt.where(order_key >= low, Statement.stored > query.since)
+        since = _bind_stored(session, query.since)
+        where.append(_SINCE.format(order_key=order_key))
+        params += (since, since)
     if query.until is not None:
-        high = session.scalar(
-            select(Statement.pk).where(Statement.stored <= query.until).order_by(Statement.stored.desc(), Statement.pk.desc()).limit(1)
-        )
-        if high is None:
-            return []
-        stmt = stmt.where(order_key <= high, Statement.stored <= query.until)
+        until = _bind_stored(session, query.until)
+        where.append(_UNTIL.format(order_key=order_key))
+        params += (until, until)
     if authority_key is not None:
-        stmt = stmt.where(Statement.authority_key == authority_key)
+        where.append("s.authority_key = ?")
+        params.append(authority_key)
     if query.ceiling is not None:
-        stmt = stmt.where(order_key <= query.ceiling)
+        where.append(f"{order_key} <= ?")
+        params.append(query.ceiling)
     if query.after is not None:
-        stmt = stmt.where(order_key > query.after if query.ascending else order_key < query.after)
-    stmt = stmt.order_by(order_key.asc() if query.ascending else order_key.desc()).limit(query.limit + 1)
-    return [Found(row.pk, orjson.loads(row.body)) for row in session.execute(stmt)]
+        where.append(f"{order_key} {'>' if query.ascending else '<'} ?")
+        params.append(query.after)
+    sql += f" WHERE {' AND '.join(where)} ORDER BY {order_key} {'ASC' if query.ascending else 'DESC'} LIMIT ?"
+    params.append(query.limit + 1)
+    return _found(session, sql, params)
 
 
 # Counting stops here: beyond it a filter is "common" and any rarer one should drive the scan.
@@ -548,15 +620,13 @@ def _rarest_first(session: Session, filters: list[tuple[str, str]]) -> list[tupl
     return [item for _, item in counted]
 
 
+_ESTIMATE_SQL = "SELECT count(*) FROM (SELECT 1 FROM lrs_statement_key WHERE kind = ? AND value = ? LIMIT ?) capped"
+
+
 def _estimate(session: Session, kind: str, value: str, cap: int = _ESTIMATE_CAP) -> int:
     """Count a filter's index entries up to a cap (an index-only scan), to pick the rarest as driver."""
-    capped = (
-        select(StatementKey.statement_pk)
-        .where(StatementKey.kind == kind, StatementKey.value == value)
-        .limit(cap)
-        .subquery()
-    )
-    return int(session.scalar(select(func.count()).select_from(capped)) or 0)
+    found = driver_sql(session, _ESTIMATE_SQL, (kind, value, cap))
+    return int(found[0] or 0) if found else 0
 
 
 def consistent_through(session: Session, margin_seconds: float) -> dt.datetime:
@@ -568,7 +638,8 @@ def consistent_through(session: Session, margin_seconds: float) -> dt.datetime:
     ago. The later of "the newest visible statement" and "now minus the margin" is therefore safe,
     and it is fresh both under load and when the LRS is idle.
     """
-    newest = session.scalar(select(func.max(Statement.stored)))
+    found = driver_sql(session, "SELECT max(stored) FROM lrs_statement")
+    newest = stored_time(session, found[0] if found else None)
     floor = utcnow() - dt.timedelta(seconds=margin_seconds)
     return max(newest, floor) if newest is not None else floor
 
@@ -585,3 +656,4 @@ def get_attachments(session: Session, hashes: Iterable[str]) -> dict[str, Attach
         return {}
     rows = session.execute(select(Attachment.sha2, Attachment.content_type, Attachment.data).where(Attachment.sha2.in_(wanted)))
     return {row.sha2: AttachmentData(row.sha2, row.content_type, bytes(row.data)) for row in rows}
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -674,6 +675,17 @@ def test_statements_post_extension_values_never_rejected(xapi: XapiClient, value
         deep = [deep]
     ident = xapi.store(statement(result={"extensions": {"http://e.com/x": deep}}))[0]
     assert xapi.get({"statementId": ident}).status_code == 200
+
+
+def test_statements_get_returns_extension_integers_beyond_64_bits_exactly(xapi: XapiClient) -> None:
+    """Return an extension value exactly as stored, by id and in a query (IEEE 9274.1.1 4.2.7; Communication 2.1.3 exact)."""
+    value = 123456789012345678901234567890
+    rare = "http://example.com/verbs/big-" + new_id()
+    ident = xapi.store(statement(verb={"id": rare}, result={"extensions": {"http://e.com/x": value}}))[0]
+    single = json.loads(xapi.get({"statementId": ident}).get_data())
+    listed = json.loads(xapi.get({"verb": rare}).get_data())["statements"]
+    assert single["result"]["extensions"]["http://e.com/x"] == value
+    assert [item["result"]["extensions"]["http://e.com/x"] for item in listed] == [value]
 
 
 def test_statements_get_consistent_through_covers_latest_write(xapi: XapiClient) -> None:
