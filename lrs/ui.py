@@ -111,7 +111,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def remember_language_and_harden(response: Response) -> Response:
-        chosen = normalise_locale(request.args.get("lang"))
+        # The xAPI has no pages (Accept-Language serves format=canonical) and sets no cookies.
+        chosen = None if request.path.startswith("/xapi/") else normalise_locale(request.args.get("lang"))
         if chosen:
             response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax",
                                 secure=app.config.get("SESSION_COOKIE_SECURE", False))

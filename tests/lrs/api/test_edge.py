@@ -76,3 +76,12 @@ def test_xapi_requests_ignore_staff_sessions(app: Flask, make_staff: Callable[..
     assert response.status_code == 401
     assert "Set-Cookie" not in response.headers
     assert client.get("/staff/").status_code == 200  # the staff session itself is untouched
+
+
+def test_xapi_responses_never_set_the_language_cookie(client: FlaskClient, xapi_headers: dict[str, str]) -> None:
+    """`lang` is no xAPI parameter, so a 400 names it (Communication 3.2.s3.b7); unlike pages, the xAPI sets no cookie."""
+    response = client.get("/xapi/statements?lang=en", headers=xapi_headers)
+    assert response.status_code == 400 and "lang" in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+    page = client.get("/staff/login?lang=en")
+    assert "lang=en" in page.headers.get("Set-Cookie", "")  # pages still remember the chosen language
