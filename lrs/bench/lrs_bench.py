@@ -333,14 +333,16 @@ def fill(database: Database, authority: dict[str, Any], target: int, rng: random
     """Store statements in-process until the database holds `target`; return how many it holds."""
     with database.session() as session:
         have = int(session.execute(text("SELECT count(*) FROM lrs_statement")).scalar() or 0)
-    started = time.perf_counter()
+    started, first = time.perf_counter(), have
+    report_at = (have // 100_000 + 1) * 100_000  # the ingest runs leave a count that is no round number
     while have < target:
         size = min(1000, target - have)
         with database.session() as session:
             repo.store_batch(session, [sample_statement(rng) for _ in range(size)], authority=authority, version="1.0.3")
         have += size
-        if have % 100_000 == 0:
-            echo(f"    filled {have:,} statements ({have / (time.perf_counter() - started):,.0f}/s)")
+        if have >= report_at:
+            echo(f"    filled {have:,} statements ({(have - first) / (time.perf_counter() - started):,.0f}/s)")
+            report_at += 100_000
     with database.engine.begin() as connection:
         connection.execute(text("ANALYZE"))
     return have
