@@ -221,11 +221,13 @@ def run_bench(app: Flask, people_count: int, completions: int, year: int, *, kee
               workers: int | None = None) -> Iterator[str]:
     """Build the scratch data, time recomputation and export, and yield the figures as lines.
 
-    The recomputation can be shared by `workers` processes by ranges of people (default: the
-    `CERTIFICATION_BENCH_WORKERS` environment variable, else 1; on the shared 2-core machine, 2 workers
-    were slower than 1: 25.1 s against 21.8 s for 20,000 people).
+    Recomputation and export are shared by `workers` processes by ranges of people (default: the
+    `CERTIFICATION_BENCH_WORKERS` environment variable, else one per core, at most 2). On the quiet
+    2-core machine, 100,000 people x 20 took 145.7 s with 2 workers; a machine loaded by other work
+    gains little from the second.
     """
-    workers = workers or max(1, int(os.environ.get("CERTIFICATION_BENCH_WORKERS", "1") or 1))
+    default = str(min(2, os.cpu_count() or 1))
+    workers = workers or max(1, int(os.environ.get("CERTIFICATION_BENCH_WORKERS", default) or default))
     import_all_models()
     folder = Path(tempfile.mkdtemp(prefix="lb-bench-cert-"))
     url = f"sqlite:///{folder / 'bench.db'}"

@@ -343,7 +343,7 @@ def _birthday(value: str | None) -> dt.date | None:
 @click.option("--year", type=int, default=2026, show_default=True)
 @click.option("--keep", is_flag=True, help="Keep the benchmark database and files.")
 @click.option("--workers", type=click.IntRange(1, 16), default=None,
-              help="Recompute processes (default CERTIFICATION_BENCH_WORKERS, else 1).")
+              help="Processes for recomputation and export (default CERTIFICATION_BENCH_WORKERS, else one per core, at most 2).")
 @with_appcontext
 def bench_certification(people_count: int, completions: int, year: int, keep: bool, workers: int | None) -> None:
     """Recompute a year for N people x M completions on a scratch database and write the exports; print time and memory."""
