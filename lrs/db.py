@@ -8,7 +8,7 @@ Both applications (the standalone LRS and the whole product) bind a `Database` t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,22 +196,47 @@ class Database:
         self.engine.dispose()
 
 
-def driver_sql(session: Session, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-    """Run fixed SQL with `?` placeholders on the session's DB-API cursor; return its first row.
-
-    For the few statements every request runs (the write lock, the next stored-order key, the
-    credential lookup): compiling an expression and building a result object cost more than
-    the query itself. It runs in the session's transaction, like any other statement.
-    """
+@contextmanager
+def _driver_cursor(session: Session, sql: str, params: Sequence[Any]) -> Iterator[Any]:
     connection = session.connection()
     if connection.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(sql, params)
-        return cursor.fetchone() if cursor.description else None
+        cursor.execute(sql, tuple(params))
+        yield cursor
     finally:
         cursor.close()
+
+
+def driver_sql(session: Session, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    """Run fixed SQL with `?` placeholders on the session's DB-API cursor; return its first row.
+
+    For the few statements every request runs (the write lock, the next stored-order key, the
+    credential lookup, the statement queries): compiling an expression and building a result
+    object cost more than the query itself. It runs in the session's transaction, like any other statement.
+    """
+    with _driver_cursor(session, sql, params) as cursor:
+        return cursor.fetchone() if cursor.description else None
+
+
+def driver_rows(session: Session, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run fixed SQL like `driver_sql` and return every row."""
+    with _driver_cursor(session, sql, params) as cursor:
+        return list(cursor.fetchall())
+
+
+def utc_from_driver(value: str | dt.datetime | None) -> dt.datetime | None:
+    """Return a UTCDateTime column read below SQLAlchemy as an aware UTC time, as the type would.
+
+    SQLite gives the stored naive-UTC text (parsing it with its offset is cheaper than a replace()),
+    PostgreSQL an aware datetime.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value + "+00:00")
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def init_app(app: Flask, url: str) -> Database:

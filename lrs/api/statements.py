@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from lrs.api import auth
 from lrs.api.blueprint import bp, dispatch
-from lrs.db import get_session
+from lrs.db import get_session, utc_from_driver
 from lrs.errors import BadRequest, NotFound
 from lrs.storage import statements as repo
 from lrs.storage.hooks import run_stored_hooks
@@ -193,7 +193,7 @@ def _answer(body: bytes, found: list[repo.Found], with_attachments: bool) -> Res
     response.headers["X-Experience-API-Consistent-Through"] = g.lb_consistent_through
     if found:
         # Last-Modified: the newest `stored` among the statements returned.
-        latest = repo.stored_time(get_session(), max(each.stored for each in found))
+        latest = utc_from_driver(max(each.stored for each in found))
         if latest is not None:
             response.last_modified = latest
     return response

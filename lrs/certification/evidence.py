@@ -47,6 +47,7 @@ import orjson
 from sqlalchemy import JSON, Select, String, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from lrs.db import utc_from_driver
 from lrs.storage.models import Statement
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -250,12 +251,10 @@ def _read(session: Session, actor_keys: Sequence[str], activity_ids: Collection[
     )
     rows = [row for row in session.execute(query) if row[3] is not None and row[3] in activity_ids and row[2] is not None]
     rows.sort(key=_first)
-    utc, parse, loads = dt.UTC, dt.datetime.fromisoformat, orjson.loads
+    loads = orjson.loads
     for _pk, statement_id, actor_key, activity_id, verb, registration, stamp, result, extensions in rows:
-        if isinstance(stamp, str):
-            when = parse(stamp + "+00:00")  # naive UTC text; parsing the offset is cheaper than replace()
-        else:
-            when = stamp.replace(tzinfo=utc) if stamp.tzinfo is None else stamp.astimezone(utc)
+        when = utc_from_driver(stamp)
+        assert when is not None  # lrs_statement.timestamp is NOT NULL
         body: dict[str, Any] = {}
         if result is not None:
             body["result"] = loads(result)

@@ -36,7 +36,7 @@ from lrs.certification import evidence, registry, rules
 from lrs.certification.models import ActorLink, Course, Credit, Override, Person
 from lrs.certification.people import audit
 from lrs.certification.rules import TAIPEI
-from lrs.db import utcnow
+from lrs.db import utc_from_driver, utcnow
 from lrs.errors import BadRequest, NotFound
 from lrs.storage.models import Statement
 
@@ -368,7 +368,7 @@ def _compute_batch(session: Session, person_ids: Sequence[int], years: set[int] 
         query = query.where(Credit.year.in_(years))
     if course_ids is not None:
         query = query.where(Credit.course_id.in_(course_ids))
-    existing = {(r[1], r[2], r[3]): _StoredCredit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], stored_time(r[9]), stored_time(r[10]),
+    existing = {(r[1], r[2], r[3]): _StoredCredit(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], utc_from_driver(r[9]), utc_from_driver(r[10]),
                                                   r[11], r[12]) for r in session.execute(query)}
     now = utcnow()
     inserts: list[tuple[Any, ...]] = []
@@ -438,15 +438,6 @@ class _StoredCredit(NamedTuple):
     completed_at: dt.datetime | None
     statement_ids: str
     explanation: str
-
-
-def stored_time(value: str | dt.datetime | None) -> dt.datetime | None:
-    """Return a UTCDateTime column read raw (SQLite's naive UTC text, PostgreSQL's aware datetime) as an aware UTC time."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value + "+00:00")
-    return value.astimezone(dt.UTC)
 
 
 _CREDIT_COLUMNS = ("person_id", "course_id", "year", "status", "source", "digital_tenths", "physical_tenths", "score",

@@ -24,6 +24,7 @@ from lrs.certification import exports, idno, ledger, parallel, registry, rules
 from lrs.certification.models import Course, Credit, Person
 from lrs.certification.people import audit
 from lrs.certification.rules import TAIPEI
+from lrs.db import utc_from_driver
 
 
 def _decimal_score(text: str | None) -> Decimal | None:
@@ -67,7 +68,7 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
         if person_id != last_person:
             last_person, number = person_id, vault.decrypt(id_cipher)
         course = fixed[course_id]
-        completed = ledger.stored_time(completed_at) or course["class_end"]
+        completed = utc_from_driver(completed_at) or course["class_end"]
         digital = hours.get(digital_tenths)
         if digital is None:
             digital = hours[digital_tenths] = registry.hours(digital_tenths)
@@ -80,7 +81,7 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
             score = scores[score_text] = _decimal_score(score_text)
         yield exports.ExportCredit(
             ref=f"credit #{credit_id}", year=credit_year, id_number=number, name=name, agency_code=agency_code,
-            digital=digital, physical=physical, started_at=ledger.stored_time(started) or completed, completed_at=completed,
+            digital=digital, physical=physical, started_at=utc_from_driver(started) or completed, completed_at=completed,
             score=score, birthday=birthday, **course,
         )
 

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from lrs.db import driver_sql, utcnow
+from lrs.db import driver_rows, driver_sql, utc_from_driver, utcnow
 from lrs.errors import BadRequest, Conflict
 from lrs.storage.models import Activity, Attachment, Statement, StatementKey
 from lrs.xapi import jsonio
@@ -465,24 +465,6 @@ class Found:
         return parsed
 
 
-def _rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Run fixed SQL with `?` placeholders on the session's DB-API cursor and return every row.
-
-    The read queries of GET /statements are a few fixed shapes: building them as SQLAlchemy
-    expressions (aliases, EXISTS, compile-cache keys) and wrapping rows in Result objects cost
-    several times what SQLite takes to answer them at a million statements.
-    """
-    connection = session.connection()
-    if connection.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql, tuple(params))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 def _body_column(session: Session) -> str:
     """Select `body` as UTF-8 bytes where the database can hand them over without decoding.
 
@@ -494,29 +476,19 @@ def _body_column(session: Session) -> str:
 
 def _found(session: Session, sql: str, params: Sequence[Any]) -> list[Found]:
     """Run a (pk, body, stored) query and return its rows as `Found`, with bodies as bytes."""
-    rows = _rows(session, sql, params)
+    rows = driver_rows(session, sql, params)
     return [Found(pk, body if isinstance(body, bytes) else str(body).encode("utf-8"), stored) for pk, body, stored in rows]
 
 
 @functools.cache
-def _stored_processors(dialect: Dialect) -> tuple[Any, Any]:
-    """Return the bind and result processors of `lrs_statement.stored` (UTCDateTime) on this dialect."""
-    column_type = STATEMENT_TABLE.c.stored.type
-    return column_type._cached_bind_processor(dialect), column_type._cached_result_processor(dialect, None)
+def _stored_bind(dialect: Dialect) -> Any:
+    """Return the bind processor of `lrs_statement.stored` (UTCDateTime) on this dialect."""
+    return STATEMENT_TABLE.c.stored.type._cached_bind_processor(dialect)
 
 
 def _bind_stored(session: Session, moment: dt.datetime) -> Any:
-    bind, _ = _stored_processors(session.get_bind().dialect)
+    bind = _stored_bind(session.get_bind().dialect)
     return bind(moment) if bind is not None else moment
-
-
-def stored_time(session: Session, raw: Any) -> dt.datetime | None:
-    """Convert a raw `stored` value read by the driver (a `Found.stored`) into an aware datetime."""
-    if raw is None:
-        return None
-    _, result = _stored_processors(session.get_bind().dialect)
-    value: dt.datetime = result(raw) if result is not None else raw
-    return value
 
 
 def get_statement(session: Session, statement_id: str, *, voided: bool, authority_key: str | None = None) -> Found | None:
@@ -639,7 +611,7 @@ def consistent_through(session: Session, margin_seconds: float) -> dt.datetime:
     and it is fresh both under load and when the LRS is idle.
     """
     found = driver_sql(session, "SELECT max(stored) FROM lrs_statement")
-    newest = stored_time(session, found[0] if found else None)
+    newest = utc_from_driver(found[0] if found else None)
     floor = utcnow() - dt.timedelta(seconds=margin_seconds)
     return max(newest, floor) if newest is not None else floor
 
@@ -656,4 +628,3 @@ def get_attachments(session: Session, hashes: Iterable[str]) -> dict[str, Attach
         return {}
     rows = session.execute(select(Attachment.sha2, Attachment.content_type, Attachment.data).where(Attachment.sha2.in_(wanted)))
     return {row.sha2: AttachmentData(row.sha2, row.content_type, bytes(row.data)) for row in rows}
-
