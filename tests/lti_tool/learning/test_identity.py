@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,14 +25,6 @@ CHECK_DIGIT = "The ID number's check digit does not match: check for a mistyped 
 CHECK_DIGIT_ZH = "身分證字號的檢查碼不符：請檢查是否有輸入錯誤的字元。"
 TAKEN = "This ID number is already linked to another LMS account."
 
-
-@pytest.fixture
-def lms(app: Flask) -> Iterator[TestLms]:
-    """Give a live test LMS registered with the tool."""
-    platform = TestLms()
-    platform.register(app)
-    yield platform
-    platform.close()
 
 
 def token_for(app: Flask, enrollment_id: int, role: str = "learner") -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,14 +23,6 @@ from .test_player import TAB_RE, _pass_quiz, _read, _survey
 DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 
-
-@pytest.fixture
-def lms(app: Flask) -> Iterator[TestLms]:
-    """Give a live test LMS registered with the tool."""
-    platform = TestLms()
-    platform.register(app)
-    yield platform
-    platform.close()
 
 
 @pytest.fixture
