@@ -187,19 +187,6 @@ class AttemptEvidence:
             self.problems.append(f"Statement {statement_id} (passed) has no result.score, so the pass mark cannot be checked.")
 
 
-@dataclass(slots=True)
-class EvidenceRow:
-    """The columns of one statement that the ledger reads, with its `result` and `context` (only the parts read)."""
-
-    statement_id: str
-    actor_key: str
-    activity_id: str
-    verb: str
-    registration: str
-    when: dt.datetime
-    body: dict[str, Any]
-
-
 def _course_code_mismatch(body: dict[str, Any], expected_code: str | None) -> str | None:
     if expected_code is None:
         return None
@@ -221,18 +208,17 @@ def _evidence_columns(session: Session) -> tuple[Any, Any]:
     return func.json_extract(Statement.body, "$.result"), func.json_extract(Statement.body, "$.context.extensions")
 
 
-Evidence = tuple[str, str, str, str, str, dt.datetime, dict[str, Any]]  # EvidenceRow's fields, in order
-
-
-def read_rows(session: Session, actor_keys: Sequence[str], activity_ids: Collection[str]) -> Iterator[EvidenceRow]:
-    """Yield the unvoided statements of these actors about these activities with a verb the ledger reads, in stored order."""
-    for fields in _read(session, actor_keys, activity_ids):
-        yield EvidenceRow(*fields)
+# One statement as the ledger reads it: id, actor, activity, verb, registration, time, {result, context.extensions}.
+Evidence = tuple[str, str, str, str, str, dt.datetime, dict[str, Any]]
 
 
 def read_attempts(session: Session, actor_keys: Sequence[str], activity_ids: Collection[str],
                   course_codes: dict[str, str]) -> tuple[dict[tuple[str, str], list[AttemptEvidence]], list[str]]:
-    """Read and group these actors' statements into attempts: `gather_attempts(read_rows(...))` without the row objects."""
+    """Group these actors' statements about these activities into attempts; return them with the problems found.
+
+    Read: the unvoided statements with a verb the ledger reads, in stored order, grouped by (actor,
+    activity) and registration.
+    """
     return _gather(_read(session, actor_keys, activity_ids), course_codes)
 
 
@@ -265,11 +251,6 @@ def _read(session: Session, actor_keys: Sequence[str], activity_ids: Collection[
 
 def _first(row: tuple[Any, ...]) -> Any:
     return row[0]
-
-
-def gather_attempts(rows: Iterator[EvidenceRow], course_codes: dict[str, str]) -> tuple[dict[tuple[str, str], list[AttemptEvidence]], list[str]]:
-    """Group statements into attempts by (actor, activity) and registration; return them with problems found."""
-    return _gather(((r.statement_id, r.actor_key, r.activity_id, r.verb, r.registration, r.when, r.body) for r in rows), course_codes)
 
 
 def _gather(rows: Iterator[Evidence], course_codes: dict[str, str]) -> tuple[dict[tuple[str, str], list[AttemptEvidence]], list[str]]:

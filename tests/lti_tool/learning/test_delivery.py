@@ -174,7 +174,7 @@ def test_delivery_embedded_statements_meet_certification_evidence_contract(
     assert actor
     activity = "http://lb.test/catalog/courses/C1"
     with get_db(app).session() as session:
-        attempts, problems = evidence.gather_attempts(evidence.read_rows(session, [actor], [activity]), {activity: "C1"})
+        attempts, problems = evidence.read_attempts(session, [actor], [activity], {activity: "C1"})
     assert problems == []
     [attempt] = attempts[(actor, activity)]
     assert attempt.registration == _registration(app, enrollment_id)
