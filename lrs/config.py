@@ -7,8 +7,10 @@ that says what is wrong and how to fix it, before anything is created on disk.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -289,13 +291,31 @@ def prepare_instance(settings: Settings) -> Settings:
     key_file = settings.instance_path / "secret_key"
     if not key_file.exists():
         # Written once with owner-only permissions; every worker and restart reads the same key.
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        write_once(key_file, secrets.token_urlsafe(48).encode("ascii"))
     secret = key_file.read_text().strip()
     if len(secret) < 16:
         raise ConfigError(f"{key_file} holds a key that is too short: delete the file to generate a new one.")
     return replace(settings, secret_key=secret)
+
+
+def write_once(path: Path, data: bytes) -> None:
+    """Create an owner-only file (a generated key) whole or not at all, unless it exists, even when processes start at once.
+
+    The data is written and synced under a private temporary name, then linked to its name, which
+    fails if another process (a gunicorn worker, a certification worker) linked theirs first: a reader
+    never sees a half-written file, and no key ever replaces another. Read the file afterwards.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process linked theirs first
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def settings_table() -> list[tuple[str, str]]:

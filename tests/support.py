@@ -95,3 +95,20 @@ def chromium(accept_languages: str = "zh-TW,zh,en", *, block_cookies: bool = Fal
             yield driver
         finally:
             driver.quit()
+
+
+_start_barrier: Any = None
+
+
+def set_start_barrier(barrier: Any) -> None:
+    """Remember the barrier that `load_secret_together` waits at (a process pool's initializer)."""
+    global _start_barrier
+    _start_barrier = barrier
+
+
+def load_secret_together(keys_dir: Path) -> bytes:
+    """Load the ID key once every pool process is ready to, so that they race to create it."""
+    from lrs.certification import idno
+
+    _start_barrier.wait(timeout=60)
+    return idno.load_secret(keys_dir)

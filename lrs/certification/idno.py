@@ -18,7 +18,6 @@ import base64
 import enum
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from lrs.config import write_once
 
 # Letter -> two-digit area code (內政部 rule); I, O, W, X, Y, Z are out of alphabetical order.
 LETTER_CODES = {
@@ -173,15 +174,9 @@ def load_secret(keys_dir: Path, configured: str | None = None) -> bytes:
         return secret
     path = keys_dir / KEY_FILE_NAME
     if not path.exists():
-        keys_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another worker wrote it first; read theirs
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)))
+        write_once(path, base64.urlsafe_b64encode(secrets.token_bytes(32)))
     secret = base64.urlsafe_b64decode(path.read_bytes().strip())
     if len(secret) != 32:
         raise ValueError(f"{path} does not hold a 32-byte key; restore it from backup (deleting it loses every stored ID).")
     return secret
+

@@ -11,7 +11,6 @@ the blueprint is only mounted when DEMO_MODE is on, and its auth endpoint signs 
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from lrs.app import get_settings
 from lrs.cache import get_cache
+from lrs.config import write_once
 from lrs.db import get_db
 from lrs.errors import BadRequest
 from lti_tool.keys import get_keyring, public_jwk
@@ -57,13 +57,7 @@ def _private_key(app: Flask) -> rsa.RSAPrivateKey:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another worker made it first
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
+        write_once(path, pem)  # another worker may make it first: theirs is kept and read
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     assert isinstance(loaded, rsa.RSAPrivateKey)
     return loaded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import stat
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lrs.certification import idno
+from tests import support
 
 
 @pytest.mark.parametrize("number", ["A123456789", "a123456789", "A 1234-56789", "F131104093", "B287975311", "Z111111114"])
@@ -96,6 +98,21 @@ def test_idno_load_secret_generates_owner_only_key_once(tmp_path: Path) -> None:
     path = tmp_path / idno.KEY_FILE_NAME
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert idno.load_secret(tmp_path) == secret
+
+
+def test_idno_load_secret_created_by_processes_at_once_is_one_key(tmp_path: Path) -> None:
+    """Processes starting together (parallel certification workers) all read one whole key, and only one is made.
+
+    Before, a process could read the file between another's create and write, and fail on an empty key.
+    """
+    context = multiprocessing.get_context("spawn")
+    folders = [tmp_path / f"keys-{n // 6}" for n in range(6 * 20)]  # 20 folders, each created by 6 processes at once
+    with context.Pool(6, initializer=support.set_start_barrier, initargs=(context.Barrier(6),)) as pool:
+        found = pool.map(support.load_secret_together, folders, chunksize=1)
+    for folder in set(folders):
+        keys = {secret for path, secret in zip(folders, found, strict=True) if path == folder}
+        assert keys == {idno.load_secret(folder)} and len(next(iter(keys))) == 32
+        assert [p.name for p in folder.iterdir()] == [idno.KEY_FILE_NAME]  # no temporary file left behind
 
 
 def test_idno_load_secret_from_configuration(tmp_path: Path) -> None:
