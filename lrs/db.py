@@ -12,11 +12,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
@@ -25,6 +22,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from lrs.config import PROJECT_ROOT, ConfigError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 EXTENSION_KEY = "lb.database"
@@ -135,6 +135,8 @@ class MigrationState:
 
 def alembic_config(url: str) -> AlembicConfig:
     """Build the Alembic configuration for the one migration history."""
+    from alembic.config import Config as AlembicConfig  # Alembic is imported when needed: a third of a process's start
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -148,6 +150,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        from alembic.script import ScriptDirectory
+
         self._script = ScriptDirectory.from_config(alembic_config(url))
         # The code's revisions never change while it runs: read them once, not on every /healthz.
         self._head = self._script.get_current_head()
@@ -164,6 +168,8 @@ class Database:
         head = self.head
         try:
             with self.engine.connect() as connection:
+                from alembic.runtime.migration import MigrationContext
+
                 current = MigrationContext.configure(connection).get_current_revision()
         except SQLAlchemyError as err:
             return MigrationState(False, None, head, error=str(getattr(err, "orig", None) or err).splitlines()[0][:200])
@@ -224,6 +230,24 @@ def driver_rows(session: Session, sql: str, params: Sequence[Any] = ()) -> list[
     """Run fixed SQL like `driver_sql` and return every row."""
     with _driver_cursor(session, sql, params) as cursor:
         return list(cursor.fetchall())
+
+
+def driver_stream(session: Session, sql: str, params: Sequence[Any] = (), size: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """Run fixed SQL like `driver_rows` and yield its rows `size` at a time, for reads of millions of rows.
+
+    PostgreSQL reads through a server-side cursor, so neither driver holds the whole result in memory.
+    """
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    server_side = connection.dialect.name == "postgresql"
+    cursor = connection.connection.cursor(name="lb_stream") if server_side else connection.connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params))
+        while rows := cursor.fetchmany(size):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def utc_from_driver(value: str | dt.datetime | None) -> dt.datetime | None:

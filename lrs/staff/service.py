@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from sqlalchemy import select
@@ -18,7 +19,12 @@ MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 # A hash to compare against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-xx")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash to check unknown users' passwords against (as slow as a real check); made on first use."""
+    return generate_password_hash("not-a-real-password-xx")
 
 
 def parse_roles(text: str) -> set[Role]:
@@ -55,11 +61,11 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
     """Return the active account whose password matches, counting failures toward a lockout."""
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     now = utcnow()
     if not user.active or (user.locked_until is not None and user.locked_until > now):
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         user.failed_logins += 1
