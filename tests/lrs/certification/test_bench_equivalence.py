@@ -160,3 +160,33 @@ def test_parallel_export_worker_failure_is_reported_and_leaves_no_parts(app: Fla
         with pytest.raises(parallel.WorkerFailed, match="cannot be decrypted with this key"):
             reports.run_export(db, vault, year=2026, agency=None, folder=tmp_path / "out", by="test", job=wrong)
     assert not list((tmp_path / "out").glob(".parts-*")) and not list((tmp_path / "out").glob("*.csv"))
+
+
+def test_recompute_and_export_read_credits_through_the_person_key_on_sqlite(app: Flask, db: Session) -> None:
+    """D3, D5: a batch's credits are read through the (person, course, year) key, never by scanning the year.
+
+    Without statistics, SQLite chose the (year, status) index for `year IN (...)`: each recomputation batch
+    read every credit of the year (quadratic over a year), and each export worker read and sorted them all.
+    """
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner; PostgreSQL plans by its statistics")
+    vault = idno.IdVault(b"k" * 32)
+    with app.app_context():
+        bench.populate(db, vault, 30, 3, 2026)
+        ledger.recompute(db, [2026], batch_size=10)
+        db.commit()
+        driver = db.connection().connection.driver_connection
+        assert driver is not None
+        executed: list[str] = []
+        driver.set_trace_callback(executed.append)
+        try:
+            ledger.recompute(db, [2026], batch_size=10)
+            credits = list(reports.export_credits(db, vault, 2026, None, id_range=(1, 31)))
+        finally:
+            driver.set_trace_callback(None)
+    assert len(credits) > 30
+    reads = [sql for sql in executed if sql.lstrip().upper().startswith("SELECT") and "certification_credit" in sql]
+    assert len(reads) >= 4  # three recomputation batches and the export
+    for sql in reads:
+        plan = " | ".join(row[3] for row in driver.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "(person_id=?" in plan and "year_status" not in plan and "TEMP B-TREE" not in plan, (sql, plan)

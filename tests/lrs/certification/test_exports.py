@@ -203,3 +203,16 @@ def test_build_exports_rows_always_add_up(digital: int, physical: int, seg: list
         assert row[6] == item.name.strip()
     for data in portal_files:
         assert exports.check_file(data, CODES) == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.datetimes(min_value=dt.datetime(1912, 1, 2), max_value=dt.datetime(2200, 1, 1),
+                    timezones=st.sampled_from([dt.UTC, TAIPEI, dt.timezone(dt.timedelta(hours=-5))])))
+def test_portal_times_are_taipei_wall_time_in_roc_dates(moment: dt.datetime) -> None:
+    """§2.1: 實際上課起始/結束 are the Taipei date (民國年) and clock time of the moment, whatever zone it arrives in.
+
+    The fast path (UTC+8 since 1980) must agree with the zone database, daylight-saving years included.
+    """
+    local = moment.astimezone(TAIPEI)
+    expected = f'"{local.year - 1911:03d}-{local.month:02d}-{local.day:02d}","{local:%H:%M:%S}"'
+    assert exports._roc_fields(moment) == expected
