@@ -26,6 +26,11 @@ from lrs.certification.people import audit
 from lrs.certification.rules import TAIPEI
 from lrs.db import driver_stream, utc_from_driver
 
+# The order in which export_credits builds ExportCredit tuples (positionally, for speed).
+_CREDIT_FIELDS = ("ref", "year", "id_number", "name", "agency_code", "course_code", "course_title", "primary_code", "digital",
+                  "physical", "class_start", "class_end", "started_at", "completed_at", "segments", "summary", "city_code", "term",
+                  "score", "birthday")
+
 
 def _decimal_score(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
@@ -39,6 +44,7 @@ def export_credits(session: Session, vault: idno.IdVault, year: int, agency: str
     of rows needs neither ORM objects nor more than one decryption per person. `id_range` (first,
     last + 1) limits it to some people, for parallel exports.
     """
+    assert exports.ExportCredit._fields == _CREDIT_FIELDS, "export_credits builds ExportCredit positionally: follow its new order"
     session.flush()  # the rows are read below the ORM, which would not flush pending changes itself
     courses = {course.id: course for course in session.scalars(select(Course))}
     # Per course, its ExportCredit fields in the tuple's order: course_code to primary_code, the class
