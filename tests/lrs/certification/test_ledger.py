@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -202,3 +204,32 @@ def test_ledger_started_but_unfinished_is_in_progress(db: Session, course: Cours
     post(completion(dt.datetime(2026, 3, 5, 10, tzinfo=TPE))[:2])  # launched and passed, no completed yet
     credit = rows(db)[0]
     assert credit.status == "in_progress" and "survey" in credit.explanation
+
+
+class _Node:
+    peer: Any = None
+
+
+def test_bulk_work_turns_the_collector_off_inside_and_restores_it_after() -> None:
+    """D3: recomputation and export run with the cyclic collector off (nested too), and leave it as they found it."""
+    assert gc.isenabled()
+    with ledger.bulk_work():
+        assert not gc.isenabled()
+        with ledger.bulk_work():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner exit does not turn it back on
+        cycle = _Node()
+        cycle.peer = cycle
+        alive = weakref.ref(cycle)
+        del cycle
+        assert alive() is not None  # garbage in a cycle waits for a batch boundary
+        ledger.collect_garbage()
+        assert alive() is None
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with ledger.bulk_work():
+            pass
+        assert not gc.isenabled()  # a collector that was off stays off
+    finally:
+        gc.enable()
