@@ -8,6 +8,7 @@ Both applications (the standalone LRS and the whole product) bind a `Database` t
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -232,6 +233,9 @@ def driver_rows(session: Session, sql: str, params: Sequence[Any] = ()) -> list[
         return list(cursor.fetchall())
 
 
+_STREAMS = itertools.count(1)  # server-side cursors are named; each stream its own name
+
+
 def driver_stream(session: Session, sql: str, params: Sequence[Any] = (), size: int = 5000) -> Iterator[tuple[Any, ...]]:
     """Run fixed SQL like `driver_rows` and yield its rows `size` at a time, for reads of millions of rows.
 
@@ -241,7 +245,7 @@ def driver_stream(session: Session, sql: str, params: Sequence[Any] = (), size: 
     if connection.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
     server_side = connection.dialect.name == "postgresql"
-    cursor = connection.connection.cursor(name="lb_stream") if server_side else connection.connection.cursor()
+    cursor = connection.connection.cursor(name=f"lb_stream_{next(_STREAMS)}") if server_side else connection.connection.cursor()
     try:
         cursor.execute(sql, tuple(params))
         while rows := cursor.fetchmany(size):
