@@ -223,7 +223,7 @@ def run_bench(app: Flask, people_count: int, completions: int, year: int, *, kee
 
     Recomputation and export are shared by `workers` processes by ranges of people (default: the
     `CERTIFICATION_BENCH_WORKERS` environment variable, else one per core, at most 2). On the quiet
-    2-core machine, 100,000 people x 20 took 43.0 s with 2 workers (recompute 25.7 s, export 17.2 s);
+    2-core machine, 100,000 people x 20 took 35.1-43.0 s with 2 workers (recompute 22.0-25.7 s, export 13.0-17.2 s);
     a machine loaded by other work gains little from the second.
     """
     default = str(min(2, os.cpu_count() or 1))
