@@ -312,10 +312,35 @@ def write_once(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):  # another process linked theirs first
+        try:
             os.link(temporary, path)
+        except FileExistsError:
+            return  # another process linked theirs first
+        except OSError:  # a file system without hard links (some network and FUSE mounts): create it in place
+            _create_in_place(path, data)
+        _sync_folder(path.parent)  # the new name survives a crash, or a restart would make another key
     finally:
-        os.unlink(temporary)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _create_in_place(path: Path, data: bytes) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def settings_table() -> list[tuple[str, str]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from lrs import config
 from lrs.config import ConfigError, load_settings, prepare_instance
 
 
@@ -113,3 +115,19 @@ def test_forwarding_needs_credentials() -> None:
     """Refuse LRS_FORWARD_ENDPOINT without the other LRS's key and secret."""
     with pytest.raises(ConfigError, match="LRS_FORWARD_KEY or LRS_FORWARD_SECRET"):
         load_settings({"LRS_FORWARD_ENDPOINT": "https://lrs.agency.gov.tw/xapi"})
+
+
+def test_write_once_falls_back_where_hard_links_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key folder on a file system without hard links still gets its key, owner-only, and keeps it."""
+    import stat
+
+    def no_links(*_args: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    target = tmp_path / "keys" / "a.key"
+    config.write_once(target, b"first")
+    config.write_once(target, b"second")  # never replaces a key
+    assert target.read_bytes() == b"first" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["a.key"]  # no temporary file left behind
+
