@@ -18,13 +18,21 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
-# A hash to compare against when the user does not exist, so timing does not reveal usernames.
 
 
 @functools.cache
 def _dummy_hash() -> str:
-    """Return a hash to check unknown users' passwords against (as slow as a real check); made on first use."""
+    """Return a hash to compare against when the user does not exist, so timing does not reveal usernames.
+
+    Made once per process when the staff pages are registered (`warm_up`), not at import: CLI commands
+    and certification workers never log anyone in.
+    """
     return generate_password_hash("not-a-real-password-xx")
+
+
+def warm_up() -> None:
+    """Make the dummy hash before the first login, so the first unknown user costs no more than any other."""
+    _dummy_hash()
 
 
 def parse_roles(text: str) -> set[Role]:

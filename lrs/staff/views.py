@@ -73,3 +73,4 @@ def init_app(app: Flask) -> None:
     """Register the staff pages and load the logged-in account before each request."""
     app.register_blueprint(bp)
     app.before_request(auth.load_staff_user)
+    service.warm_up()
