@@ -179,4 +179,3 @@ def load_secret(keys_dir: Path, configured: str | None = None) -> bytes:
     if len(secret) != 32:
         raise ValueError(f"{path} does not hold a 32-byte key; restore it from backup (deleting it loses every stored ID).")
     return secret
-

@@ -80,9 +80,13 @@ def bulk_work() -> Iterator[None]:
 
 
 def collect_garbage() -> None:
-    """Collect cyclic garbage at a batch boundary of bulk work (the collector is off inside `bulk_work`)."""
+    """Collect cyclic garbage at a batch boundary of bulk work (the collector is off inside `bulk_work`).
+
+    Only the young generations: what was allocated since the previous boundary and what survived just
+    one, so a boundary costs one batch's worth however long the work (or another thread's) has run.
+    """
     if _bulk_depth:
-        gc.collect()
+        gc.collect(1)
 
 
 @dataclass

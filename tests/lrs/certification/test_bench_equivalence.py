@@ -182,11 +182,14 @@ def test_recompute_and_export_read_credits_through_the_person_key_on_sqlite(app:
         try:
             ledger.recompute(db, [2026], batch_size=10)
             credits = list(reports.export_credits(db, vault, 2026, None, id_range=(1, 31)))
+            agency = db.scalars(select(Person.agency_code).order_by(Person.id)).first()
+            assert agency is not None
+            of_agency = list(reports.export_credits(db, vault, 2026, agency))
         finally:
             driver.set_trace_callback(None)
-    assert len(credits) > 30
+    assert len(credits) > 30 and 0 < len(of_agency) <= len(credits)
     reads = [sql for sql in executed if sql.lstrip().upper().startswith("SELECT") and "certification_credit" in sql]
-    assert len(reads) >= 4  # three recomputation batches and the export
+    assert len(reads) >= 5  # three recomputation batches and the two exports
     for sql in reads:
         plan = " | ".join(row[3] for row in driver.execute("EXPLAIN QUERY PLAN " + sql))
         assert "(person_id=?" in plan and "year_status" not in plan and "TEMP B-TREE" not in plan, (sql, plan)
