@@ -30,6 +30,7 @@ from lrs.models import import_all_models
 from lrs.staff import service as staff_service
 from lrs.staff.models import Role
 from lrs.storage import credentials as creds
+from tests.lti_tool.learning.lms import TestLms
 
 import_all_models()
 
@@ -233,3 +234,12 @@ def basic_auth(key: str, secret: str) -> str:
 def xapi_headers(lrs_credentials: tuple[str, str]) -> dict[str, str]:
     """Give headers for an xAPI 1.0.3 request with full-scope credentials."""
     return {"Authorization": basic_auth(*lrs_credentials), "X-Experience-API-Version": "1.0.3"}
+
+
+@pytest.fixture
+def lms(app: Flask) -> Iterator[TestLms]:
+    """Give a live test LMS on 127.0.0.1 registered with the tool (with the `app` of the requesting test's module)."""
+    platform = TestLms()
+    platform.register(app)
+    yield platform
+    platform.close()

@@ -59,15 +59,6 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     get_db(application).dispose()
 
 
-@pytest.fixture
-def lms(app: Flask) -> Iterator[TestLms]:
-    """Give a live test LMS on 127.0.0.1 registered with the tool."""
-    platform = TestLms()
-    platform.register(app)
-    yield platform
-    platform.close()
-
-
 def course_form() -> dict[str, Any]:
     """Return the curator's new-course form for a one-hour reading with a quiz and a survey."""
     return {

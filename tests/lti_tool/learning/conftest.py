@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -17,7 +17,6 @@ from lti_tool.catalog.domain import search_text
 from lti_tool.catalog.models import CatalogCourse, CatalogProvider, CatalogSegment
 from lti_tool.learning import delivery, service
 from lti_tool.learning.models import LearningEnrollment, LearningQuestion
-from tests.lti_tool.learning.lms import TestLms
 
 ISSUER = "https://lms.example.gov.tw"
 AGS_SCOPES = (
@@ -141,12 +140,3 @@ def clock(app: Flask) -> Clock:
 
 
 FAST_RETRIES = {"OUTBOX_BACKOFF_BASE_SECONDS": 0.001, "OUTBOX_BACKOFF_MAX_SECONDS": 0.002}
-
-
-@pytest.fixture
-def lms(app: Flask) -> Iterator[TestLms]:
-    """Give a live test LMS on 127.0.0.1 registered with the tool (test_identity, test_lti_flow)."""
-    platform = TestLms()
-    platform.register(app)
-    yield platform
-    platform.close()
