@@ -232,13 +232,15 @@ class Preconditions:
                 )
 
 
-def require_precondition_for_put(kind: str, preconditions: Preconditions, exists: bool) -> None:
-    """Refuse a PUT without either header over an existing profile document (Communication 3.1.s4.b13-b15).
+def require_precondition_for_put(kind: str, preconditions: Preconditions, exists: bool, *, v2: bool) -> None:
+    """Refuse with 409 a PUT that carries neither If-Match nor If-None-Match over an existing document.
 
-    The State Resource permits PUT, POST and DELETE without concurrency headers (Communication
-    3.1.s3, unchanged in xAPI 2.0.0), so only the two profile resources answer 409 here.
+    Communication 3.1.s4.b13-b15. xAPI 1.0.3 exempts the State Resource (3.1.s3); xAPI 2.0.0 does
+    not, and ADL's 2.0.0 suite (4.1.4-Concurrency) holds State to the same rule as the profiles.
+    A headerless PUT that creates a document is accepted: the specification asks nothing more, and
+    TinCanPython creates profile documents that way.
     """
-    if kind != STATE and exists and not preconditions.given:
+    if exists and not preconditions.given and (kind != STATE or v2):
         raise Conflict(
             "The document already exists and the PUT had neither If-Match nor If-None-Match: check the current "
             "state of the document (GET it), then send If-Match with its ETag to replace it."

@@ -129,8 +129,9 @@ def _no_content() -> Response:
 def _get(target: Target) -> Response:
     """Return one document byte for byte, or the ids in the scope (Communication 2.3.s3-s4, 2.2.s6, 3.1.s4.b1)."""
     session = get_session()
+    since = parse_since(_param("since"))  # refused with 400 when malformed, even where a single document ignores it
     if target.document_id is None:
-        ids, latest = store.list_ids(session, target.scope, parse_since(_param("since")))
+        ids, latest = store.list_ids(session, target.scope, since)
         body = orjson.dumps(ids)
         response = Response(body, status=200, content_type="application/json")
         response.headers["ETag"] = quote_etag(etag_of(body))
@@ -169,7 +170,7 @@ def _put(target: Target) -> Response:
 
     def attempt(session: Session, current: store.Document | None) -> bool:
         preconditions.check(current.etag if current else None)
-        require_precondition_for_put(target.scope.kind, preconditions, current is not None)
+        require_precondition_for_put(target.scope.kind, preconditions, current is not None, v2=g.xapi.is_v2)
         if current is None:
             return store.insert_document(session, target.scope, doc_id, body, content_type)
         return store.replace_document(session, target.scope, doc_id, body, content_type, current.etag)

@@ -113,12 +113,23 @@ def test_state_post_refuses_to_merge_non_json_objects(
     assert kept.data == stored
 
 
-def test_state_put_without_headers_replaces_existing(xclient: FlaskClient, headers: dict[str, str]) -> None:
-    """Let State take a PUT without concurrency headers over an existing document (Communication 3.1.s3)."""
+def test_state_put_without_headers_over_existing(xclient: FlaskClient, headers: dict[str, str]) -> None:
+    """Replace State without concurrency headers in 1.0.3 (Communication 3.1.s3); refuse it with 409 in 2.0.0.
+
+    xAPI 2.0.0 Communication 3.1 puts the State Resource under the same rule as the profiles, and ADL's
+    2.0.0 suite (4.1.4-Concurrency, "Concurrency for the Activity State Resource") checks the 409, the
+    message and that the document is unchanged.
+    """
     params = state_params()
-    xclient.put(url(STATE_URL, params), json={"a": 1}, headers=headers)
-    assert xclient.put(url(STATE_URL, params), json={"b": 2}, headers=headers).status_code == 204
-    assert xclient.get(url(STATE_URL, params), headers=headers).get_json() == {"b": 2}
+    assert xclient.put(url(STATE_URL, params), json={"a": 1}, headers=headers).status_code == 204
+    response = xclient.put(url(STATE_URL, params), json={"b": 2}, headers=headers)
+    if headers["X-Experience-API-Version"] == "2.0.0":
+        assert response.status_code == 409
+        assert "If-Match" in response.get_json()["error"]["message"]
+        assert xclient.get(url(STATE_URL, params), headers=headers).get_json() == {"a": 1}
+    else:
+        assert response.status_code == 204
+        assert xclient.get(url(STATE_URL, params), headers=headers).get_json() == {"b": 2}
 
 
 def test_state_registration_separates_documents(xclient: FlaskClient, headers: dict[str, str]) -> None:

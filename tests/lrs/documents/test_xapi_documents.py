@@ -157,16 +157,20 @@ def test_preconditions_if_none_match_star() -> None:
 @pytest.mark.parametrize("kind", [ACTIVITY_PROFILE, AGENT_PROFILE])
 def test_put_without_headers_over_existing_profile_conflicts(kind: str) -> None:
     """Answer 409 to a headerless PUT over an existing profile document (Communication 3.1.s4.b13)."""
-    with pytest.raises(Conflict) as err:
-        require_precondition_for_put(kind, Preconditions(), exists=True)
-    assert "If-Match" in err.value.message
-    require_precondition_for_put(kind, Preconditions(), exists=False)
-    require_precondition_for_put(kind, Preconditions(if_match='"x"'), exists=True)
+    for v2 in (False, True):
+        with pytest.raises(Conflict) as err:
+            require_precondition_for_put(kind, Preconditions(), exists=True, v2=v2)
+        assert "If-Match" in err.value.message
+        require_precondition_for_put(kind, Preconditions(), exists=False, v2=v2)
+        require_precondition_for_put(kind, Preconditions(if_match='"x"'), exists=True, v2=v2)
 
 
-def test_put_without_headers_over_existing_state_is_allowed() -> None:
-    """Let State take PUT without concurrency headers (Communication 3.1.s3)."""
-    require_precondition_for_put(STATE, Preconditions(), exists=True)
+def test_put_without_headers_over_existing_state_is_allowed_in_1_0_3_only() -> None:
+    """Let State take PUT without concurrency headers in 1.0.3 (Communication 3.1.s3), not in 2.0.0 (3.1)."""
+    require_precondition_for_put(STATE, Preconditions(), exists=True, v2=False)
+    with pytest.raises(Conflict):
+        require_precondition_for_put(STATE, Preconditions(), exists=True, v2=True)
+    require_precondition_for_put(STATE, Preconditions(), exists=False, v2=True)
 
 
 def test_agent_parse_takes_identified_group_for_documents_only() -> None:
