@@ -8,6 +8,9 @@ content running in a browser call the LRS.
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
@@ -16,7 +19,9 @@ from flask.typing import ResponseReturnValue
 
 from lrs.api import auth
 from lrs.api.xapi_request import V1, build_request
-from lrs.errors import MethodNotAllowed
+from lrs.db import utcnow
+from lrs.errors import MethodNotAllowed, Unauthorized
+from lrs.xapi.types import format_timestamp
 
 bp = Blueprint("xapi", __name__, url_prefix="/xapi")
 
@@ -24,7 +29,16 @@ bp = Blueprint("xapi", __name__, url_prefix="/xapi")
 PUBLIC_ENDPOINTS = {"xapi.about"}
 ALLOW_HEADERS = "Content-Type, Content-Length, Authorization, X-Experience-API-Version, If-Match, If-None-Match"
 EXPOSE_HEADERS = "ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through, Content-Type"
+# Longest a write transaction is expected to stay uncommitted after assigning `stored`.
+DEFAULT_CONSISTENCY_MARGIN = 5.0
 XAPI_METHODS = ["GET", "PUT", "POST", "DELETE"]
+# The xAPI methods of endpoints whose route also takes methods they refuse (the alternate syntax can name any).
+XAPI_ENDPOINT_METHODS = {
+    "xapi.statements": frozenset({"GET", "HEAD", "PUT", "POST"}),
+    "xapi.activities": frozenset({"GET", "HEAD"}),
+    "xapi.agents": frozenset({"GET", "HEAD"}),
+}
+STATEMENTS_ENDPOINT = "xapi.statements"
 
 
 @bp.before_request
@@ -32,6 +46,10 @@ def prepare_request() -> ResponseReturnValue | None:
     """Answer preflights; parse the request and authenticate the caller."""
     if request.method == "OPTIONS":
         return Response(status=204)
+    if request.routing_exception is not None:
+        # An unknown path or a method the resource lacks is told before credentials are asked for
+        # (ADL's suite sends such requests without credentials and expects 404/405, H.Communication3.2).
+        raise request.routing_exception
     public = request.endpoint in PUBLIC_ENDPOINTS
     g.xapi = build_request(
         request.method,
@@ -40,9 +58,46 @@ def prepare_request() -> ResponseReturnValue | None:
         _raw_body(),
         version_required=not public,
     )
+    allowed = XAPI_ENDPOINT_METHODS.get(request.endpoint or "")
+    if allowed is not None and g.xapi.method not in allowed:
+        raise MethodNotAllowed(f"{request.path} does not support {g.xapi.method}; it supports {', '.join(sorted(allowed))}.")
     if not public:
-        g.xapi_caller = auth.authenticate(g.xapi.headers.get("Authorization"))
+        caller = auth.authenticate(g.xapi.headers.get("Authorization"))
+        g.xapi_caller = caller
+        _remember_version(caller.key, g.xapi.version)
     return None
+
+
+# The version each credential last spoke, in this process: the answer to a request without a usable
+# version header declares it (see `add_xapi_headers`). Bounded; a forgotten key falls back to the setting.
+_SPOKEN: OrderedDict[str, str] = OrderedDict()
+_SPOKEN_LOCK = threading.Lock()
+_SPOKEN_SIZE = 4096
+
+
+def _remember_version(key: str, version: str) -> None:
+    if _SPOKEN.get(key) == version:
+        return
+    with _SPOKEN_LOCK:
+        _SPOKEN[key] = version
+        _SPOKEN.move_to_end(key)
+        while len(_SPOKEN) > _SPOKEN_SIZE:
+            _SPOKEN.popitem(last=False)
+
+
+def _unversioned_answer_version() -> str:
+    """Return the version to declare on an answer to a request whose version header was missing or unusable.
+
+    The request says nothing of its version, so declare the one its credential spoke last: ADL's 1.0.3
+    suite expects 1.0.3 there and its 2.0.0 suite 2.0.0 (H.Communication3.3, XAPI-00331), each run
+    with one credential. A credential not seen yet gets LRS_UNVERSIONED_RESPONSE_VERSION.
+    """
+    try:
+        key, _ = auth.parse_basic(request.headers.get("Authorization"))
+    except Unauthorized:
+        key = ""
+    spoken = _SPOKEN.get(key) if key else None
+    return spoken or str(current_app.config.get("LRS_UNVERSIONED_RESPONSE_VERSION", V1))
 
 
 def _raw_body() -> bytes:
@@ -59,10 +114,11 @@ def _raw_body() -> bytes:
 def add_xapi_headers(response: Response) -> Response:
     """Send the version header and CORS headers on every answer, errors included."""
     xapi = g.get("xapi")
-    # Without a usable version header the request says nothing of its version; answer with the
-    # configured one (ADL's suites accept 1.0.3 or 2.0.0 there, older releases only their own).
-    fallback = str(current_app.config.get("LRS_UNVERSIONED_RESPONSE_VERSION", V1))
-    response.headers["X-Experience-API-Version"] = xapi.version if xapi is not None else fallback
+    response.headers["X-Experience-API-Version"] = xapi.version if xapi is not None else _unversioned_answer_version()
+    if request.endpoint == STATEMENTS_ENDPOINT and request.method in {"GET", "HEAD"}:
+        # Communication 2.1.3.s2.b5: GET answers carry Consistent-Through whatever their status. An
+        # answer that did not read the statements vouches only for "now minus the writers' margin".
+        response.headers["X-Experience-API-Consistent-Through"] = g.get("lb_consistent_through") or _consistent_floor()
     origin = request.headers.get("Origin")
     response.headers["Access-Control-Allow-Origin"] = origin or "*"
     if origin:
@@ -75,6 +131,11 @@ def add_xapi_headers(response: Response) -> Response:
     if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="xAPI"'
     return response
+
+
+def _consistent_floor() -> str:
+    margin = float(current_app.config.get("LRS_CONSISTENCY_MARGIN_SECONDS", DEFAULT_CONSISTENCY_MARGIN))
+    return format_timestamp(utcnow() - dt.timedelta(seconds=margin))
 
 
 def dispatch(handlers: Mapping[str, Callable[[], ResponseReturnValue]]) -> ResponseReturnValue:

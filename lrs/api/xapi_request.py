@@ -133,7 +133,16 @@ def _build_alternate(
             merged[lowered[name.lower()]] = value
         else:
             params.add(name, value)
-    version = negotiate_version(merged.get("X-Experience-API-Version"), required=version_required)
+    try:
+        version = negotiate_version(merged.get("X-Experience-API-Version"), required=version_required)
+    except BadRequest:
+        # A form version this LRS cannot speak, sent with a real header it can: the header decides
+        # (ADL's 1.0.3 suite, H.Communication1.3, sends the form field 0.8 and expects the request to succeed).
+        header = headers.get("X-Experience-API-Version")
+        if header is None or header == merged.get("X-Experience-API-Version"):
+            raise
+        version = negotiate_version(header, required=version_required)
+        merged["X-Experience-API-Version"] = header
     if version == V2:
         # xAPI 2.0.0 removed the alternate request syntax.
         raise BadRequest("xAPI 2.0.0 has no alternate request syntax: send a normal request with headers.")

@@ -125,8 +125,14 @@ def _timestamp(value: Any, path: str) -> None:
 
 
 def language_map(value: Any, path: str) -> None:
-    """Check a language map: RFC 5646 keys and string values (Data 4.1 Language Maps)."""
+    """Check a language map: RFC 5646 keys and string values (Data 4.1 Language Maps).
+
+    An empty map is refused: ADL's conformance suite (configs/languages.js, "has at least 1
+    entry") requires 400 for one, in every place a language map appears; leave the property out instead.
+    """
     mapping = _object(value, path)
+    if not mapping:
+        raise _fail(path, "is an empty language map: give at least one language tag and text, or leave it out")
     for key, text in mapping.items():
         if not types.is_language_tag(key):
             raise _fail(f"{path}.{key}", "is not an RFC 5646 language tag")
@@ -525,5 +531,9 @@ def _authority(value: Any, path: str) -> None:
         members = obj.get("member")
         if type(members) is not list or len(members) != 2:
             raise _fail(f"{path}.member", "an authority Group must have exactly two Agents")
+        named = [key for key in ("mbox", "mbox_sha1sum", "openid", "account") if key in obj]
+        if named:
+            # Data 2.4.9.s3.b3: the OAuth pair is an anonymous Group, identified by its two members only.
+            raise _fail(f"{path}.{named[0]}", "an authority Group must be anonymous: it cannot have an mbox, mbox_sha1sum, openid or account")
     else:
         agent(obj, path)

@@ -22,6 +22,14 @@ def test_about_get_lists_both_versions_without_credentials(lrs_app: Flask) -> No
     assert response.headers["X-Experience-API-Version"] == "1.0.3"
 
 
+@pytest.mark.parametrize(("header", "listed"), [("1.0.3", ["1.0.3"]), ("1.0", ["1.0.3"]), ("2.0.0", ["1.0.3", "2.0.0"])])
+def test_about_lists_versions_for_the_request_version(lrs_app: Flask, header: str, listed: list[str]) -> None:
+    """List only 1.0.x to a 1.0.x client (1.0.3 Communication 2.8.s5.b1.b1; ADL suite XAPI-00316), both to 2.0.0."""
+    response = lrs_app.test_client().get("/xapi/about", headers={"X-Experience-API-Version": header})
+    assert response.status_code == 200
+    assert response.get_json()["version"] == listed
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [("1.0", V1), ("1.0.0", V1), ("1.0.3", V1), ("1.0.9", V1), ("2.0", V2), ("2.0.0", V2), ("2.0.1", V2)],
