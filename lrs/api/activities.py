@@ -9,7 +9,7 @@ from flask import Response, g
 from flask.typing import ResponseReturnValue
 
 from lrs.api import auth
-from lrs.api.blueprint import bp, dispatch
+from lrs.api.blueprint import bp, dispatch, xapi_methods
 from lrs.db import get_session
 from lrs.errors import BadRequest
 from lrs.storage import statements as repo
@@ -45,7 +45,10 @@ def _get() -> Response:
     return response
 
 
+_HANDLERS = xapi_methods("xapi.activities", {"GET": _get})
+
+
 @bp.route("/activities", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
 def activities() -> ResponseReturnValue:
     """Return the full Activity Object for an activityId (Communication 2.5.s1)."""
-    return dispatch({"GET": _get})
+    return dispatch(_HANDLERS)

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from lrs.api import auth
-from lrs.api.blueprint import bp, dispatch
+from lrs.api.blueprint import bp, dispatch, xapi_methods
 from lrs.db import get_session
 from lrs.errors import BadRequest
 from lrs.storage.models import Statement
@@ -55,7 +55,10 @@ def _get() -> Response:
     return response
 
 
+_HANDLERS = xapi_methods("xapi.agents", {"GET": _get})
+
+
 @bp.route("/agents", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
 def agents() -> ResponseReturnValue:
     """Return the Person object for an agent (Communication 2.4.s2)."""
-    return dispatch({"GET": _get})
+    return dispatch(_HANDLERS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, request
@@ -32,13 +32,10 @@ EXPOSE_HEADERS = "ETag, Last-Modified, X-Experience-API-Version, X-Experience-AP
 # Longest a write transaction is expected to stay uncommitted after assigning `stored`.
 DEFAULT_CONSISTENCY_MARGIN = 5.0
 XAPI_METHODS = ["GET", "PUT", "POST", "DELETE"]
-# The xAPI methods of endpoints whose route also takes methods they refuse (the alternate syntax can name any).
-XAPI_ENDPOINT_METHODS = {
-    "xapi.statements": frozenset({"GET", "HEAD", "PUT", "POST"}),
-    "xapi.activities": frozenset({"GET", "HEAD"}),
-    "xapi.agents": frozenset({"GET", "HEAD"}),
-}
 STATEMENTS_ENDPOINT = "xapi.statements"
+Handlers = Mapping[str, Callable[[], ResponseReturnValue]]
+# The xAPI methods an endpoint answers, recorded by `xapi_methods` and checked before credentials.
+XAPI_ENDPOINT_METHODS: dict[str, frozenset[str]] = {}
 
 
 @bp.before_request
@@ -60,7 +57,7 @@ def prepare_request() -> ResponseReturnValue | None:
     )
     allowed = XAPI_ENDPOINT_METHODS.get(request.endpoint or "")
     if allowed is not None and g.xapi.method not in allowed:
-        raise MethodNotAllowed(f"{request.path} does not support {g.xapi.method}; it supports {', '.join(sorted(allowed))}.")
+        raise _refuse_method(g.xapi.method, allowed)
     if not public:
         caller = auth.authenticate(g.xapi.headers.get("Authorization"))
         g.xapi_caller = caller
@@ -115,7 +112,8 @@ def add_xapi_headers(response: Response) -> Response:
     """Send the version header and CORS headers on every answer, errors included."""
     xapi = g.get("xapi")
     response.headers["X-Experience-API-Version"] = xapi.version if xapi is not None else _unversioned_answer_version()
-    if request.endpoint == STATEMENTS_ENDPOINT and request.method in {"GET", "HEAD"}:
+    method = xapi.method if xapi is not None else request.method
+    if request.endpoint == STATEMENTS_ENDPOINT and method in {"GET", "HEAD"}:
         # Communication 2.1.3.s2.b5: GET answers carry Consistent-Through whatever their status. An
         # answer that did not read the statements vouches only for "now minus the writers' margin".
         response.headers["X-Experience-API-Consistent-Through"] = g.get("lb_consistent_through") or _consistent_floor()
@@ -133,18 +131,40 @@ def add_xapi_headers(response: Response) -> Response:
     return response
 
 
+def consistency_margin() -> float:
+    """Return the longest a statement writer may stay uncommitted after assigning `stored`, in seconds."""
+    return float(current_app.config.get("LRS_CONSISTENCY_MARGIN_SECONDS", DEFAULT_CONSISTENCY_MARGIN))
+
+
 def _consistent_floor() -> str:
-    margin = float(current_app.config.get("LRS_CONSISTENCY_MARGIN_SECONDS", DEFAULT_CONSISTENCY_MARGIN))
-    return format_timestamp(utcnow() - dt.timedelta(seconds=margin))
+    return format_timestamp(utcnow() - dt.timedelta(seconds=consistency_margin()))
 
 
-def dispatch(handlers: Mapping[str, Callable[[], ResponseReturnValue]]) -> ResponseReturnValue:
+def _allowed(handlers: Iterable[str]) -> frozenset[str]:
+    methods = frozenset(handlers)
+    return methods | {"HEAD"} if "GET" in methods else methods
+
+
+def _refuse_method(method: str, allowed: frozenset[str]) -> MethodNotAllowed:
+    return MethodNotAllowed(f"{request.path} does not support {method}; it supports {', '.join(sorted(allowed))}.")
+
+
+def xapi_methods(endpoint: str, handlers: Handlers) -> Handlers:
+    """Record the methods an endpoint's handlers answer, so another method is refused before credentials.
+
+    A route takes every HTTP method (the alternate syntax can name any), so routing alone does not
+    refuse them; ADL's suite sends such requests without credentials and expects 405 (H.Communication3.2).
+    """
+    XAPI_ENDPOINT_METHODS[endpoint] = _allowed(handlers)
+    return handlers
+
+
+def dispatch(handlers: Handlers) -> ResponseReturnValue:
     """Call the handler for the request's xAPI method (which the alternate syntax may override)."""
     method = g.xapi.method
     handler = handlers.get("GET" if method == "HEAD" else method)
     if handler is None:
-        allowed = sorted({*handlers, "HEAD"} if "GET" in handlers else set(handlers))
-        raise MethodNotAllowed(f"{request.path} does not support {method}; it supports {', '.join(allowed)}.")
+        raise _refuse_method(method, _allowed(handlers))
     result = handler()
     if method == "HEAD" and g.xapi.alternate:
         response = current_app.make_response(result)

@@ -15,7 +15,7 @@ from flask import Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
 from lrs.api import auth
-from lrs.api.blueprint import DEFAULT_CONSISTENCY_MARGIN, bp, dispatch
+from lrs.api.blueprint import STATEMENTS_ENDPOINT, bp, consistency_margin, dispatch, xapi_methods
 from lrs.db import get_session, utc_from_driver
 from lrs.errors import BadRequest, NotFound
 from lrs.storage import statements as repo
@@ -33,7 +33,7 @@ ACTIVITY_CACHE_KEY = "lb.lrs_activity_cache"
 @bp.route("/statements", methods=["GET", "PUT", "POST", "DELETE", "HEAD"])
 def statements() -> ResponseReturnValue:
     """Dispatch the Statement resource by (possibly alternate-syntax) method."""
-    return dispatch({"GET": get_statements, "PUT": put_statement, "POST": post_statements})
+    return dispatch(_HANDLERS)
 
 
 def _parse_body() -> tuple[Any, dict[str, xatt.AttachmentData]]:
@@ -193,7 +193,7 @@ def _answer(body: bytes, found: list[repo.Found], with_attachments: bool) -> Res
         stored = repo.get_attachments(get_session(), hashes)
         multipart, content_type = xatt.build_multipart(body, [stored[key] for key in sorted(stored)])
         response = Response(multipart, content_type=content_type)
-    response.headers["X-Experience-API-Consistent-Through"] = g.lb_consistent_through
+    # X-Experience-API-Consistent-Through: `blueprint.add_xapi_headers` sends g.lb_consistent_through.
     if found:
         # Last-Modified: the newest `stored` among the statements returned.
         latest = utc_from_driver(max(each.stored for each in found))
@@ -223,8 +223,7 @@ def get_statements() -> ResponseReturnValue:
     authority = _reader()
     session = get_session()
     # Taken before reading, so the read sees at least everything this instant vouches for.
-    margin = float(current_app.config.get("LRS_CONSISTENCY_MARGIN_SECONDS", DEFAULT_CONSISTENCY_MARGIN))
-    g.lb_consistent_through = format_timestamp(repo.consistent_through(session, margin))
+    g.lb_consistent_through = format_timestamp(repo.consistent_through(session, consistency_margin()))
     if isinstance(parsed, query.SingleQuery):
         found = repo.get_statement(session, parsed.statement_id, voided=parsed.voided, authority_key=authority)
         if found is None:
@@ -239,3 +238,6 @@ def get_statements() -> ResponseReturnValue:
         token = query.encode_more(parsed.next_page(page[-1].pk, parsed.ceiling))
         more = f"{request.script_root}{bp.url_prefix}/statements?{urlencode({query.MORE_PARAM: token})}"
     return _answer(_page_body(page, parsed.format, more), page, parsed.attachments)
+
+
+_HANDLERS = xapi_methods(STATEMENTS_ENDPOINT, {"GET": get_statements, "PUT": put_statement, "POST": post_statements})

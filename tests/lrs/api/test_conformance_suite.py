@@ -120,6 +120,11 @@ def test_consistent_through_on_refused_statement_get(xclient: FlaskClient, crede
     assert parse_timestamp(missing.headers["X-Experience-API-Consistent-Through"]) is not None
     posted = xclient.post("/xapi/statements", json=_statement(), headers=credential_for("all"))
     assert "X-Experience-API-Consistent-Through" not in posted.headers
+    # A GET sent in the alternate syntax arrives as a POST and is still a GET (Communication 1.3).
+    form = urlencode({"Authorization": credential_for("all")["Authorization"], "X-Experience-API-Version": "1.0.3"})
+    alternate = xclient.post("/xapi/statements?method=GET", data=form, content_type="application/x-www-form-urlencoded")
+    assert alternate.status_code == 200 and len(alternate.get_json()["statements"]) == 1
+    assert parse_timestamp(alternate.headers["X-Experience-API-Consistent-Through"]) is not None
 
 
 def test_alternate_syntax_form_version_gives_way_to_a_valid_header(
