@@ -531,7 +531,7 @@ def _authority(value: Any, path: str) -> None:
         members = obj.get("member")
         if type(members) is not list or len(members) != 2:
             raise _fail(f"{path}.member", "an authority Group must have exactly two Agents")
-        named = [key for key in ("mbox", "mbox_sha1sum", "openid", "account") if key in obj]
+        named = [key for key in IFI_KEYS if key in obj]
         if named:
             # Data 2.4.9.s3.b3: the OAuth pair is an anonymous Group, identified by its two members only.
             raise _fail(f"{path}.{named[0]}", "an authority Group must be anonymous: it cannot have an mbox, mbox_sha1sum, openid or account")
