@@ -159,6 +159,7 @@ AREA_SETTINGS: dict[str, tuple[Any, str]] = {
     "LRS_STATEMENTS_MAX_LIMIT": (_parse_int(1, 100000), "250"),
     "LRS_UNVERSIONED_RESPONSE_VERSION": (_parse_str, "1.0.3"),
     "LRS_CONSISTENCY_MARGIN_SECONDS": (_parse_float, "5"),
+    "LRS_ALLOW_UNCONDITIONAL_PROFILE_CREATE": (_parse_bool, "0"),
     # Forwarding accepted statements to another LRS through the outbox
     "LRS_FORWARD_ENDPOINT": (_parse_http_url, "unset"),
     "LRS_FORWARD_KEY": (_parse_str, "unset"),

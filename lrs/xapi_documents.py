@@ -232,18 +232,33 @@ class Preconditions:
                 )
 
 
-def require_precondition_for_put(kind: str, preconditions: Preconditions, exists: bool, *, v2: bool) -> None:
-    """Refuse with 409 a PUT that carries neither If-Match nor If-None-Match over an existing document.
+def require_precondition_for_put(
+    kind: str, preconditions: Preconditions, exists: bool, *, v2: bool, unconditional_create: bool = False
+) -> None:
+    """Refuse a PUT that carries neither If-Match nor If-None-Match where the version forbids it.
 
-    Communication 3.1.s4.b13-b15. xAPI 1.0.3 exempts the State Resource (3.1.s3); xAPI 2.0.0 does
-    not, and ADL's 2.0.0 suite (4.1.4-Concurrency) holds State to the same rule as the profiles.
-    A headerless PUT that creates a document is accepted: the specification asks nothing more, and
-    TinCanPython creates profile documents that way.
+    Over an existing document: 409 (Communication 3.1.s4.b13-b15). xAPI 1.0.3 exempts the State
+    Resource (3.1.s3); xAPI 2.0.0 does not, and ADL's 2.0.0 suite (4.1.4-Concurrency) holds State to
+    the same rule as the profiles.
+
+    Creating an agent or activity profile: a client "MUST include the If-Match header or the
+    If-None-Match header" on a profile PUT (1.0.3 Communication 3.1.s3.b1),
+    and ADL's suite refuses one without either with 400 (XAPI-00273, XAPI-00287 in the 1.0.3 files
+    and in the 2.0.0 folder's H.Communication2.6). The State Resource is not bound by it.
+    `unconditional_create` (LRS_ALLOW_UNCONDITIONAL_PROFILE_CREATE) lets clients that never send the
+    headers, such as TinCanPython, create profiles.
     """
-    if exists and not preconditions.given and (kind != STATE or v2):
+    if preconditions.given or (kind == STATE and not v2):
+        return
+    if exists:
         raise Conflict(
             "The document already exists and the PUT had neither If-Match nor If-None-Match: check the current "
             "state of the document (GET it), then send If-Match with its ETag to replace it."
+        )
+    if kind != STATE and not unconditional_create:
+        raise BadRequest(
+            "A PUT to a profile needs If-None-Match: * to create the document, or If-Match with its ETag to "
+            "replace it (xAPI Communication 3.1, Concurrency); it had neither."
         )
 
 

@@ -170,7 +170,10 @@ def _put(target: Target) -> Response:
 
     def attempt(session: Session, current: store.Document | None) -> bool:
         preconditions.check(current.etag if current else None)
-        require_precondition_for_put(target.scope.kind, preconditions, current is not None, v2=g.xapi.is_v2)
+        require_precondition_for_put(
+            target.scope.kind, preconditions, current is not None, v2=g.xapi.is_v2,
+            unconditional_create=bool(current_app.config.get("LRS_ALLOW_UNCONDITIONAL_PROFILE_CREATE", False)),
+        )
         if current is None:
             return store.insert_document(session, target.scope, doc_id, body, content_type)
         return store.replace_document(session, target.scope, doc_id, body, content_type, current.etag)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.lrs.documents import fixtures
@@ -42,12 +43,33 @@ def test_profile_put_new_then_get(xclient: FlaskClient, headers: dict[str, str],
     """Store a new profile document and return it with its type (Communication 2.6.s3, 2.7.s3)."""
     base, make = resource
     params, doc = make(), document()
-    assert xclient.put(url(base, params), json=doc, headers=headers).status_code == 204
+    assert xclient.put(url(base, params), json=doc, headers={**headers, "If-None-Match": "*"}).status_code == 204
     got = xclient.get(url(base, params), headers=headers)
     assert got.status_code == 200
     assert got.get_json() == doc
     assert got.headers["ETag"].startswith('"') and len(got.headers["ETag"]) == 42
     assert "Last-Modified" in got.headers
+
+
+def test_profile_put_without_headers_creating_is_400(
+    lrs_app: Flask, xclient: FlaskClient, headers: dict[str, str], resource: Any
+) -> None:
+    """Refuse a new profile PUT with neither If-Match nor If-None-Match, storing nothing.
+
+    xAPI 1.0.3 Communication 3.1.s3.b1 (the client MUST include one of them on a profile PUT); ADL's
+    suite XAPI-00273 / XAPI-00287 "upon processing a PUT request without an ETag header returns an
+    error code and message" with 400. LRS_ALLOW_UNCONDITIONAL_PROFILE_CREATE lets it through.
+    """
+    base, make = resource
+    params = make()
+    refused = xclient.put(url(base, params), json={"v": 1}, headers=headers)
+    assert refused.status_code == 400
+    assert "If-None-Match: *" in refused.get_json()["error"]["message"]
+    assert xclient.get(url(base, params), headers=headers).status_code == 404
+    lrs_app.config["LRS_ALLOW_UNCONDITIONAL_PROFILE_CREATE"] = True
+    assert xclient.put(url(base, params), json={"v": 1}, headers=headers).status_code == 204
+    assert xclient.get(url(base, params), headers=headers).get_json() == {"v": 1}
+    assert xclient.put(url(base, params), json={"v": 2}, headers=headers).status_code == 409
 
 
 def test_profile_put_if_none_match_star_creates_only(xclient: FlaskClient, headers: dict[str, str], resource: Any) -> None:
@@ -205,5 +227,5 @@ def test_profile_needs_profile_scope(xclient: FlaskClient, credential_for: Any, 
     base, make = resource
     params = make()
     assert xclient.put(url(base, params), json={}, headers=credential_for("state")).status_code == 403
-    assert xclient.put(url(base, params), json={}, headers=credential_for("profile")).status_code == 204
+    assert xclient.put(url(base, params), json={}, headers={**credential_for("profile"), "If-None-Match": "*"}).status_code == 204
     assert xclient.get(url(base, params), headers=credential_for("all/read")).status_code == 200

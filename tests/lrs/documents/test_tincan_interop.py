@@ -51,8 +51,26 @@ def test_tincan_state_save_retrieve_list_delete(remote: RemoteLRS) -> None:
     assert remote.retrieve_state_ids(activity, agent).content == []
 
 
-def test_tincan_profiles_save_with_etag(remote: RemoteLRS) -> None:
-    """Create profiles, then replace one with the ETag the LRS returned (Communication 2.6, 2.7, 3.1.s4.b5)."""
+def test_tincan_profile_create_without_headers_is_refused_by_default(remote: RemoteLRS) -> None:
+    """Refuse tincan's profile create, a PUT with neither If-Match nor If-None-Match, with 400.
+
+    xAPI 1.0.3 Communication 3.1.s3.b1 requires one of the two headers on a profile PUT; ADL's 1.0.3
+    suite (XAPI-00273, XAPI-00287) expects 400. Nothing is stored.
+    """
+    activity = Activity(id=f"http://example.com/activities/{uuid.uuid4()}")
+    refused = remote.save_activity_profile(ActivityProfileDocument(id="settings", activity=activity, content="v1", content_type="text/plain"))
+    assert not refused.success and refused.response.status == 400
+    assert "If-None-Match" in refused.data
+    assert remote.retrieve_activity_profile_ids(activity).content == []
+
+
+def test_tincan_profiles_save_with_etag(lrs_app: Flask, remote: RemoteLRS) -> None:
+    """Create profiles, then replace one with the ETag the LRS returned (Communication 2.6, 2.7, 3.1.s4.b5).
+
+    tincan never sends If-None-Match, so it can create profiles only where the operator allows
+    LRS_ALLOW_UNCONDITIONAL_PROFILE_CREATE; replacing still needs the ETag (409 without, 412 stale).
+    """
+    lrs_app.config["LRS_ALLOW_UNCONDITIONAL_PROFILE_CREATE"] = True
     activity, agent = Activity(id=f"http://example.com/activities/{uuid.uuid4()}"), _agent()
     profile = ActivityProfileDocument(id="settings", activity=activity, content="v1", content_type="text/plain")
     assert remote.save_activity_profile(profile).success

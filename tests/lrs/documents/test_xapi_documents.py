@@ -161,8 +161,25 @@ def test_put_without_headers_over_existing_profile_conflicts(kind: str) -> None:
         with pytest.raises(Conflict) as err:
             require_precondition_for_put(kind, Preconditions(), exists=True, v2=v2)
         assert "If-Match" in err.value.message
-        require_precondition_for_put(kind, Preconditions(), exists=False, v2=v2)
         require_precondition_for_put(kind, Preconditions(if_match='"x"'), exists=True, v2=v2)
+        require_precondition_for_put(kind, Preconditions(if_none_match="*"), exists=False, v2=v2)
+
+
+@pytest.mark.parametrize("kind", [ACTIVITY_PROFILE, AGENT_PROFILE])
+def test_put_without_headers_creating_a_profile_is_refused(kind: str) -> None:
+    """Refuse a headerless PUT creating a profile with 400 in both versions, unless the operator allows it.
+
+    xAPI 1.0.3 Communication 3.1.s3.b1: a Client making a PUT request to either the Activity Profile
+    or Agent Profile Resource "MUST include the If-Match header or the If-None-Match header"; ADL's
+    suite expects 400 (XAPI-00273, XAPI-00287; 1.0.3 files and the 2.0.0 folder's H.Communication2.6).
+    """
+    for v2 in (False, True):
+        with pytest.raises(BadRequest) as err:
+            require_precondition_for_put(kind, Preconditions(), exists=False, v2=v2)
+        assert "If-None-Match: *" in err.value.message
+        require_precondition_for_put(kind, Preconditions(), exists=False, v2=v2, unconditional_create=True)
+        with pytest.raises(Conflict):
+            require_precondition_for_put(kind, Preconditions(), exists=True, v2=v2, unconditional_create=True)
 
 
 def test_put_without_headers_over_existing_state_is_allowed_in_1_0_3_only() -> None:
