@@ -7,6 +7,7 @@ precompiled regular expression so that validating a statement stays cheap.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 # Data 4.2 (IRI): an IRI has a scheme; whitespace and control characters are never part of one.
@@ -34,9 +35,11 @@ _TIMESTAMP = re.compile(
     r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$"
 )
 # ISO 8601:2004 4.4.3.2 durations (Data 4.6); the alternative format of 4.4.3.3 is refused.
+# Its two forms are PnnYnnMnnDTnnHnnMnnS and PnnW: weeks stand alone (ADL suite XAPI-00124, "P4W1D").
 _DURATION = re.compile(
-    r"^P(?=\d|T\d)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?"
-    r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?$"
+    r"^P(?:\d+(?:[.,]\d+)?W"
+    r"|(?=\d|T\d)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?D)?"
+    r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?)$"
 )
 _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+\-]+/[A-Za-z0-9!#$&^_.+\-]+(?:\s*;.*)?$")
 
@@ -68,7 +71,38 @@ def is_mailto(value: object) -> bool:
 
 def is_language_tag(value: object) -> bool:
     """Tell whether a value is an RFC 5646 language tag."""
-    return isinstance(value, str) and _LANGTAG.match(value) is not None
+    return isinstance(value, str) and _well_formed_tag(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _well_formed_tag(tag: str) -> bool:
+    # Statements repeat a handful of tags ("en-US", "zh-TW") in every language map.
+    return _LANGTAG.match(tag) is not None and _no_repeated_subtags(tag)
+
+
+def _no_repeated_subtags(tag: str) -> bool:
+    """Refuse a tag that repeats a variant or an extension singleton (RFC 5646 2.2.5 rule 5, 2.2.6 rule 3).
+
+    RFC 5646 Appendix A lists "de-DE-1901-1901" and "ar-a-aaa-b-bbb-a-ccc" as not well-formed; the
+    grammar alone accepts both. Subtags after the private-use singleton "x" are not checked.
+    """
+    parts = tag.lower().split("-")
+    if parts[0] in ("x", "i"):
+        return True
+    singletons: set[str] = set()
+    variants: set[str] = set()
+    for part in parts[1:]:
+        if part == "x":
+            break
+        if len(part) == 1:
+            if part in singletons:
+                return False
+            singletons.add(part)
+        elif not singletons and (len(part) >= 5 or (len(part) == 4 and part[0].isdigit())):
+            if part in variants:
+                return False
+            variants.add(part)
+    return True
 
 
 def is_duration(value: object) -> bool:

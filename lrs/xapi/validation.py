@@ -270,7 +270,7 @@ def definition(value: Any, path: str) -> None:
     if "extensions" in obj:
         extensions(obj["extensions"], f"{path}.extensions")
     interaction = "interactionType" in obj
-    if interaction and obj["interactionType"] not in INTERACTION_TYPES:
+    if interaction and _string(obj["interactionType"], f"{path}.interactionType") not in INTERACTION_TYPES:
         raise _fail(f"{path}.interactionType", f"must be one of {', '.join(sorted(INTERACTION_TYPES))}")
     if "correctResponsesPattern" in obj:
         if not interaction:
@@ -360,6 +360,9 @@ def _result(value: Any, path: str) -> None:
 
 def _context_activities(value: Any, path: str) -> None:
     mapping = _object(value, path)
+    if not mapping:
+        # ADL's conformance requirement XAPI-00095 (suite configs/contexts.js) refuses an empty one.
+        raise _fail(path, "must hold at least one of parent, grouping, category or other; leave it out instead of sending it empty")
     for key, item in mapping.items():
         if key not in CONTEXT_ACTIVITY_KEYS:
             raise _fail(f"{path}.{key}", "is not allowed: use parent, grouping, category or other")

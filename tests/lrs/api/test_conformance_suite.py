@@ -158,3 +158,32 @@ def test_malformed_since_is_refused_on_single_document_get(
     profile = {"activityId": "http://www.example.com/activityId/hashset", "profileId": str(uuid.uuid4()), "since": since}
     assert xclient.get(url(ACTIVITY_PROFILE_URL, profile), headers=headers).status_code == 400
 
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        # configs/activities.js XAPI-00049: "interactionType" fails with invalid object (a 500 before).
+        (lambda s: s.update(object={**OBJECT, "definition": {"interactionType": {"test": "value"}}}), "must be a string"),
+        (lambda s: s.update(object={"objectType": "SubStatement", "actor": ACTOR, "verb": VERB, "object": {**OBJECT, "definition": {"interactionType": {"test": "value"}}}}), "must be a string"),
+        # configs/contexts.js XAPI-00095: an empty contextActivities.
+        (lambda s: s.update(context={"contextActivities": {}}), "at least one of parent"),
+        # configs/formatting.js XAPI-00013: two extensions with the same single-letter prefix.
+        (lambda s: s.update(context={"language": "ar-a-aaa-b-bbb-a-ccc"}), "language tag"),
+        # v2_0 configs/durations.js XAPI-00124: weeks mixed with days.
+        (lambda s: s.update(result={"duration": "P4W1D"}), "ISO 8601"),
+    ],
+    ids=["interactionType-object", "substatement-interactionType-object", "empty-contextActivities", "repeated-singleton", "weeks-and-days"],
+)
+@pytest.mark.parametrize("version", ["1.0.3", "2.0.0"])
+def test_suite_data_rules_refused_with_400(
+    xclient: FlaskClient, credential_for: Callable[..., dict[str, str]], change: Callable[[dict[str, object]], None], rule: str, version: str
+) -> None:
+    """Refuse each with 400 naming the rule, and store nothing (Communication 3.2; Data 2.4.4.1, 2.4.6, 4.2, 4.6)."""
+    statement = _statement()
+    change(statement)
+    headers = credential_for("all", version=version)
+    response = xclient.post("/xapi/statements", json=statement, headers=headers)
+    assert response.status_code == 400
+    assert rule in response.get_json()["error"]["message"]
+    assert xclient.get("/xapi/statements", headers=headers).get_json()["statements"] == []

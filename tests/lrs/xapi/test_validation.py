@@ -140,6 +140,13 @@ def _invalid(path: str, fragment: str, mutate: Any) -> Any:
         _invalid("statement.context.team.objectType", "'Group'", lambda s: s["context"].update(team={"mbox": "mailto:a@b.c"})),
         _invalid("statement.context.contextActivities.sibling", "parent, grouping", lambda s: s["context"]["contextActivities"].update(sibling=[])),
         _invalid("statement.context.language", "language tag", lambda s: s["context"].update(language="english!")),
+        _invalid("statement.object.definition.interactionType", "string", lambda s: s["object"]["definition"].update(interactionType={"test": "value"})),
+        _invalid("statement.object.definition.interactionType", "string", lambda s: s["object"]["definition"].update(interactionType=["choice"])),
+        _invalid("statement.result.duration", "ISO 8601", lambda s: s["result"].update(duration="P4W1D")),
+        _invalid("statement.result.duration", "ISO 8601", lambda s: s["result"].update(duration="P2WT3H")),
+        _invalid("statement.context.contextActivities", "at least one", lambda s: s["context"].update(contextActivities={})),
+        _invalid("statement.context.language", "language tag", lambda s: s["context"].update(language="ar-a-aaa-b-bbb-a-ccc")),
+        _invalid("statement.verb.display.de-DE-1901-1901", "language tag", lambda s: s["verb"].update(display={"de-DE-1901-1901": "x"})),
         _invalid("statement.context.statement.objectType", "StatementRef", lambda s: s["context"].update(statement={"id": "6fbd600f-d17c-4c74-801a-2ec2e53231f7"})),
         _invalid("statement.context.contextAgents", "not a property", lambda s: s["context"].update(contextAgents=[])),
         _invalid("statement.timestamp", "ISO 8601", lambda s: s.update(timestamp="2024-05-01 08:30")),
@@ -226,13 +233,28 @@ def test_types_timestamps_converted_to_utc(text: str, expected: str) -> None:
     assert types.format_timestamp(parsed) == expected
 
 
-@pytest.mark.parametrize("tag", ["en", "en-US", "zh-Hant-TW", "es-419", "x-private", "de-CH-1901", "i-klingon"])
+@pytest.mark.parametrize(
+    "tag",
+    ["en", "en-US", "zh-Hant-TW", "es-419", "x-private", "de-CH-1901", "i-klingon", "sl-rozaj-biske", "en-a-bbb-x-a-ccc", "zh-cmn-Hans-CN"],
+)
 def test_types_language_tags_accepted(tag: str) -> None:
     """Accept RFC 5646 language tags (Data 4.1 Language Maps)."""
     assert types.is_language_tag(tag)
 
 
-@pytest.mark.parametrize("tag", ["", "e", "english_US", "en-", "toolonglanguage", "123"])
+@pytest.mark.parametrize(
+    "tag", ["", "e", "english_US", "en-", "toolonglanguage", "123", "ar-a-aaa-b-bbb-a-ccc", "de-DE-1901-1901", "sl-Rozaj-rozaj"]
+)
 def test_types_bad_language_tags_rejected(tag: str) -> None:
-    """Reject strings that are not RFC 5646 tags (IEEE 9274.1.1 4.2.7 Language Maps)."""
+    """Reject strings that are not RFC 5646 tags (IEEE 9274.1.1 4.2.7 Language Maps).
+
+    RFC 5646 2.2.5 (a variant used twice) and 2.2.6 (an extension singleton used twice) make the
+    last three not well-formed; Appendix A lists the first two as invalid examples.
+    """
     assert not types.is_language_tag(tag)
+
+
+@pytest.mark.parametrize(("text", "valid"), [("P4W", True), ("P0.5W", True), ("P4W1D", False), ("P1Y2W", False), ("P2WT3H", False), ("P1Y2M3DT4H5M6.5S", True)])
+def test_types_weeks_stand_alone_in_durations(text: str, valid: bool) -> None:
+    """ISO 8601:2004 4.4.3.2 has two duration forms, PnnYnnMnnDTnnHnnMnnS and PnnW (Data 4.6; suite XAPI-00124)."""
+    assert types.is_duration(text) is valid
