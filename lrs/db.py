@@ -227,6 +227,18 @@ def driver_sql(session: Session, sql: str, params: Sequence[Any] = ()) -> tuple[
         return cursor.fetchone() if cursor.description else None
 
 
+def driver_many(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run fixed SQL with `?` placeholders once per row (executemany) in the session's transaction."""
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(sql, [tuple(row) for row in rows])
+    finally:
+        cursor.close()
+
+
 def driver_rows(session: Session, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Run fixed SQL like `driver_sql` and return every row."""
     with _driver_cursor(session, sql, params) as cursor:
