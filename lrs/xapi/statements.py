@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrs.xapi.types import format_timestamp
+from lrs.xapi.types import canonical_timestamp, format_timestamp
 from lrs.xapi.validation import IFI_KEYS, SIGNATURE_USAGE, VOIDED_VERB
 
 # Which kind of key a row of the statement index holds (see lrs.storage.models.StatementKey).
@@ -157,7 +157,7 @@ def prepare(
     prepared["id"] = str(stmt["id"]) if "id" in stmt else str(uuid.uuid4())
     stored_text = format_timestamp(stored)
     prepared["stored"] = stored_text
-    prepared.setdefault("timestamp", stored_text)
+    prepared["timestamp"] = canonical_timestamp(stmt["timestamp"]) if "timestamp" in stmt else stored_text
     # Data 2.4.9: the LRS overwrites authority with the credential's (no trust relationship here).
     prepared["authority"] = authority
     prepared.setdefault("version", "2.0.0" if version.startswith("2.") else "1.0.0")

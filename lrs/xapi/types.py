@@ -34,6 +34,11 @@ _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
     r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$"
 )
+# The ISO 8601 basic format (20080915T155300.601Z), which ADL's XAPI-00123 names beside the extended one.
+_TIMESTAMP_BASIC = re.compile(
+    r"^(\d{4})(\d{2})(\d{2})[Tt](\d{2})(\d{2})(\d{2})(?:[.,](\d+))?"
+    r"(?:([Zz])|([+-])(\d{2})(\d{2})?)?$"
+)
 # ISO 8601:2004 4.4.3.2 durations (Data 4.6); the alternative format of 4.4.3.3 is refused.
 # Its two forms are PnnYnnMnnDTnnHnnMnnS and PnnW: weeks stand alone (ADL suite XAPI-00124, "P4W1D").
 _DURATION = re.compile(
@@ -122,7 +127,7 @@ def parse_timestamp(value: object) -> dt.datetime | None:
     """
     if not isinstance(value, str):
         return None
-    match = _TIMESTAMP.match(value)
+    match = _TIMESTAMP.match(value) or _TIMESTAMP_BASIC.match(value)
     if match is None:
         return None
     year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = match.groups()
@@ -153,6 +158,23 @@ def format_timestamp(moment: dt.datetime) -> str:
     """
     utc = moment.astimezone(dt.UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def canonical_timestamp(text: str) -> str:
+    """Rewrite a valid timestamp in the RFC 3339 form, keeping its instant, offset and precision.
+
+    xAPI 1.0.3 Data 4.5: a Timestamp SHOULD be formatted per RFC 3339 and MUST keep at least
+    millisecond precision; ADL's XAPI-00122 expects "at least 3 decimal points" when recalled. So
+    "2013-05-01 12:00:00Z" is returned as "2013-05-01T12:00:00.000Z", a basic-format or "+0800"
+    offset in the extended form, and a time without an offset with "Z" (the LRS takes it as UTC).
+    Finer fractions are kept as sent.
+    """
+    match = _TIMESTAMP.match(text) or _TIMESTAMP_BASIC.match(text)
+    if match is None:
+        return text
+    year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = match.groups()
+    zone = f"{sign}{off_h}:{off_m or '00'}" if sign else "Z"
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{(fraction or '').ljust(3, '0')}{zone}"
 
 
 def normalise_uuid(value: str) -> str:

@@ -17,6 +17,7 @@ from lrs.db import get_db
 from lrs.storage.hooks import register_stored_hook
 from lrs.storage.models import Statement
 from lrs.storage.statements import get_activity_definition
+from lrs.xapi import types
 from tests.conftest import basic_auth
 from tests.lrs.xapi.helpers import (
     ATTEMPTED,
@@ -75,6 +76,21 @@ def test_statements_post_single_returns_id_and_assigns_lrs_properties(xapi: Xapi
     assert got["version"] == "1.0.0"
     assert got["authority"]["objectType"] == "Agent"
     assert got["authority"]["account"]["homePage"] == "http://lb.test"
+
+
+def test_statements_timestamp_returned_in_rfc_3339_with_milliseconds(xapi: XapiClient) -> None:
+    """Return a sent timestamp as the same instant, RFC 3339, with at least 3 decimals (Data 4.5; ADL XAPI-00122).
+
+    The column the `since`/`until` and certification queries use holds the same instant.
+    """
+    sent = {"2013-05-01T12:00:00Z": "2013-05-01T12:00:00.000Z", "2024-05-01 08:30:00.1234567+0800": "2024-05-01T08:30:00.1234567+08:00"}
+    for text, expected in sent.items():
+        ident = xapi.post(statement(timestamp=text)).get_json()[0]
+        got = xapi.get({"statementId": ident}).get_json()
+        assert got["timestamp"] == expected
+        with get_db(app_of(xapi.client)).session() as session:
+            column = session.scalar(select(Statement.timestamp).where(Statement.statement_id == ident))
+        assert column is not None and column == types.parse_timestamp(text)
 
 
 def test_statements_post_array_returns_ids_in_order(xapi: XapiClient) -> None:

@@ -258,3 +258,27 @@ def test_types_bad_language_tags_rejected(tag: str) -> None:
 def test_types_weeks_stand_alone_in_durations(text: str, valid: bool) -> None:
     """ISO 8601:2004 4.4.3.2 has two duration forms, PnnYnnMnnDTnnHnnMnnS and PnnW (Data 4.6; suite XAPI-00124)."""
     assert types.is_duration(text) is valid
+
+
+@pytest.mark.parametrize(
+    ("sent", "returned"),
+    [
+        ("2013-05-01T12:00:00Z", "2013-05-01T12:00:00.000Z"),
+        ("2008-09-15 15:53:00.601+00:00", "2008-09-15T15:53:00.601+00:00"),
+        ("2024-05-01T08:30:00.1234567+0800", "2024-05-01T08:30:00.1234567+08:00"),
+        ("2024-05-01T08:30:00", "2024-05-01T08:30:00.000Z"),
+        ("20080915T155300.601Z", "2008-09-15T15:53:00.601Z"),
+        ("2024-05-01T08:30:00,5-05:00", "2024-05-01T08:30:00.500-05:00"),
+    ],
+)
+def test_types_canonical_timestamp_keeps_the_instant_with_milliseconds(sent: str, returned: str) -> None:
+    """Rewrite timestamps in RFC 3339 form with at least 3 decimals (Data 4.5; ADL XAPI-00122, XAPI-00123 basic format)."""
+    assert types.canonical_timestamp(sent) == returned
+    assert types.parse_timestamp(returned) == types.parse_timestamp(sent)
+
+
+def test_validation_accepts_the_iso_8601_basic_format() -> None:
+    """Accept a basic-format timestamp (Data 4.5 "formatted according to ISO 8601"; ADL XAPI-00123)."""
+    value = full_statement()
+    value["timestamp"] = "20080915T155300.601+0800"
+    assert validate_statement(value, V1)
