@@ -76,13 +76,21 @@ def is_mailto(value: object) -> bool:
 
 def is_language_tag(value: object) -> bool:
     """Tell whether a value is an RFC 5646 language tag."""
-    return isinstance(value, str) and _well_formed_tag(value)
+    if not isinstance(value, str):
+        return False
+    # Only tags of a plausible length are remembered, so refused keys cannot fill the cache.
+    return _well_formed_tag(value) if len(value) <= _CACHED_TAG_LENGTH else _check_tag(value)
 
 
-@functools.lru_cache(maxsize=4096)
-def _well_formed_tag(tag: str) -> bool:
-    # Statements repeat a handful of tags ("en-US", "zh-TW") in every language map.
+_CACHED_TAG_LENGTH = 64
+
+
+def _check_tag(tag: str) -> bool:
     return _LANGTAG.match(tag) is not None and _no_repeated_subtags(tag)
+
+
+# Statements repeat a handful of tags ("en-US", "zh-TW") in every language map.
+_well_formed_tag = functools.lru_cache(maxsize=4096)(_check_tag)
 
 
 def _no_repeated_subtags(tag: str) -> bool:
@@ -133,6 +141,8 @@ def parse_timestamp(value: object) -> dt.datetime | None:
     year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = match.groups()
     if sign == "-" and off_h == "00" and (off_m or "00") == "00":
         return None  # ISO 8601 forbids -00:00
+    if off_m is not None and int(off_m) > 59:
+        return None
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     try:
         offset = dt.timedelta(0)
@@ -161,20 +171,22 @@ def format_timestamp(moment: dt.datetime) -> str:
 
 
 def canonical_timestamp(text: str) -> str:
-    """Rewrite a valid timestamp in the RFC 3339 form, keeping its instant, offset and precision.
+    """Rewrite a valid timestamp as the same instant in UTC, RFC 3339, with at least milliseconds.
 
-    xAPI 1.0.3 Data 4.5: a Timestamp SHOULD be formatted per RFC 3339 and MUST keep at least
-    millisecond precision; ADL's XAPI-00122 expects "at least 3 decimal points" when recalled. So
-    "2013-05-01 12:00:00Z" is returned as "2013-05-01T12:00:00.000Z", a basic-format or "+0800"
-    offset in the extended form, and a time without an offset with "Z" (the LRS takes it as UTC).
-    Finer fractions are kept as sent.
+    xAPI 1.0.3 Data 4.5: "The LRS SHOULD* return the Timestamp in UTC timezone" and a Timestamp
+    MUST keep at least millisecond precision (ADL's XAPI-00122 expects "at least 3 decimal points"
+    when recalled); IEEE 9274.1.1 4.2.7: the LRS "shall convert Timestamps to UTC". So
+    "2024-05-01 08:30:00+0800" is returned as "2024-05-01T00:30:00.000Z". A time without an offset
+    is taken as UTC, as everywhere in the LRS. Finer fractions are kept digit for digit: offsets are
+    whole minutes, so the conversion never touches them.
     """
+    moment = parse_timestamp(text)
     match = _TIMESTAMP.match(text) or _TIMESTAMP_BASIC.match(text)
-    if match is None:
+    if moment is None or match is None:
         return text
-    year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = match.groups()
-    zone = f"{sign}{off_h}:{off_m or '00'}" if sign else "Z"
-    return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{(fraction or '').ljust(3, '0')}{zone}"
+    fraction = (match.group(7) or "").ljust(3, "0")
+    day = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+    return f"{day}T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{fraction}Z"
 
 
 def normalise_uuid(value: str) -> str:

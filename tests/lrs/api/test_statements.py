@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lrs.db import get_db
 from lrs.storage.hooks import register_stored_hook
-from lrs.storage.models import Statement
+from lrs.storage.models import Activity, Statement
 from lrs.storage.statements import get_activity_definition
 from lrs.xapi import types
 from tests.conftest import basic_auth
@@ -78,12 +78,14 @@ def test_statements_post_single_returns_id_and_assigns_lrs_properties(xapi: Xapi
     assert got["authority"]["account"]["homePage"] == "http://lb.test"
 
 
-def test_statements_timestamp_returned_in_rfc_3339_with_milliseconds(xapi: XapiClient) -> None:
-    """Return a sent timestamp as the same instant, RFC 3339, with at least 3 decimals (Data 4.5; ADL XAPI-00122).
+def test_statements_timestamp_returned_in_utc_with_milliseconds(xapi: XapiClient) -> None:
+    """Return a sent timestamp as the same instant in UTC, RFC 3339, with at least 3 decimals.
 
-    The column the `since`/`until` and certification queries use holds the same instant.
+    xAPI 1.0.3 Data 4.5 ("The LRS SHOULD* return the Timestamp in UTC timezone"); IEEE 9274.1.1
+    4.2.7; ADL XAPI-00122. The column the `since`/`until` and certification queries use holds the
+    same instant.
     """
-    sent = {"2013-05-01T12:00:00Z": "2013-05-01T12:00:00.000Z", "2024-05-01 08:30:00.1234567+0800": "2024-05-01T08:30:00.1234567+08:00"}
+    sent = {"2013-05-01T12:00:00Z": "2013-05-01T12:00:00.000Z", "2024-05-01 08:30:00.1234567+0800": "2024-05-01T00:30:00.1234567Z"}
     for text, expected in sent.items():
         ident = xapi.post(statement(timestamp=text)).get_json()[0]
         got = xapi.get({"statementId": ident}).get_json()
@@ -549,6 +551,23 @@ def test_statements_post_merges_activity_definitions(xapi: XapiClient) -> None:
     with get_db(app_of(xapi.client)).session() as session:
         definition = get_activity_definition(session, COURSE)
     assert definition == {"name": {"en-US": "A", "zh-TW": "甲"}, "type": "http://example.com/t"}
+
+
+def test_statements_batch_merges_many_activities_and_repeats_once(xapi: XapiClient) -> None:
+    """Store a definition for each of 600 Activities in one batch, one Activity named twice (Data 2.4.4.1).
+
+    More Activities than one lookup takes at a time, and a repeat inside the batch whose language
+    maps merge; a second batch then extends a stored definition.
+    """
+    ids = [f"http://example.com/activities/{index}" for index in range(600)]
+    batch = [statement(object={"id": ident, "definition": {"name": {"en-US": f"A{index}"}}}) for index, ident in enumerate(ids)]
+    batch.append(statement(object={"id": ids[0], "definition": {"name": {"zh-TW": "甲"}}}))
+    assert xapi.post(batch).status_code == 200
+    assert xapi.post(statement(object={"id": ids[599], "definition": {"description": {"en-US": "last"}}})).status_code == 200
+    with get_db(app_of(xapi.client)).session() as session:
+        assert get_activity_definition(session, ids[0]) == {"name": {"en-US": "A0", "zh-TW": "甲"}}
+        assert get_activity_definition(session, ids[599]) == {"name": {"en-US": "A599"}, "description": {"en-US": "last"}}
+        assert session.scalar(select(func.count()).select_from(Activity).where(Activity.activity_id.like("http://example.com/activities/%"))) == 600
 
 
 def test_statements_get_context_activities_returned_as_arrays(xapi: XapiClient) -> None:

@@ -264,17 +264,31 @@ def test_types_weeks_stand_alone_in_durations(text: str, valid: bool) -> None:
     ("sent", "returned"),
     [
         ("2013-05-01T12:00:00Z", "2013-05-01T12:00:00.000Z"),
-        ("2008-09-15 15:53:00.601+00:00", "2008-09-15T15:53:00.601+00:00"),
-        ("2024-05-01T08:30:00.1234567+0800", "2024-05-01T08:30:00.1234567+08:00"),
+        ("2013-05-01t12:00:00z", "2013-05-01T12:00:00.000Z"),
+        ("2008-09-15 15:53:00.601+00:00", "2008-09-15T15:53:00.601Z"),
+        ("2024-05-01T08:30:00.1234567+0800", "2024-05-01T00:30:00.1234567Z"),
+        ("2013-05-01T12:00:00+05", "2013-05-01T07:00:00.000Z"),
+        ("2013-12-31T23:30:00-01:00", "2014-01-01T00:30:00.000Z"),
         ("2024-05-01T08:30:00", "2024-05-01T08:30:00.000Z"),
         ("20080915T155300.601Z", "2008-09-15T15:53:00.601Z"),
-        ("2024-05-01T08:30:00,5-05:00", "2024-05-01T08:30:00.500-05:00"),
+        ("2024-05-01T08:30:00,5-05:00", "2024-05-01T13:30:00.500Z"),
+        ("0099-01-01T00:00:00Z", "0099-01-01T00:00:00.000Z"),
     ],
 )
-def test_types_canonical_timestamp_keeps_the_instant_with_milliseconds(sent: str, returned: str) -> None:
-    """Rewrite timestamps in RFC 3339 form with at least 3 decimals (Data 4.5; ADL XAPI-00122, XAPI-00123 basic format)."""
+def test_types_canonical_timestamp_is_the_same_instant_in_utc(sent: str, returned: str) -> None:
+    """Return timestamps in UTC, RFC 3339, with at least 3 decimals, keeping finer ones.
+
+    xAPI 1.0.3 Data 4.5 ("The LRS SHOULD* return the Timestamp in UTC timezone"; at least millisecond
+    precision); IEEE 9274.1.1 4.2.7 (convert Timestamps to UTC); ADL XAPI-00122, XAPI-00123 (basic format).
+    """
     assert types.canonical_timestamp(sent) == returned
     assert types.parse_timestamp(returned) == types.parse_timestamp(sent)
+
+
+@pytest.mark.parametrize("text", ["2013-05-01T12:00:00+05:99", "20130501T120000+0560", "2013-05-01T12:00:00-00:00"])
+def test_types_offsets_out_of_range_are_refused(text: str) -> None:
+    """Refuse offset minutes above 59 and -00:00, which ISO 8601 does not allow (Data 4.5)."""
+    assert types.parse_timestamp(text) is None
 
 
 def test_validation_accepts_the_iso_8601_basic_format() -> None:
@@ -282,3 +296,11 @@ def test_validation_accepts_the_iso_8601_basic_format() -> None:
     value = full_statement()
     value["timestamp"] = "20080915T155300.601+0800"
     assert validate_statement(value, V1)
+
+
+def test_types_long_language_keys_are_checked_without_being_remembered() -> None:
+    """Check a key longer than any usual tag each time, so refused keys cannot fill the tag cache (Data 4.2)."""
+    before = types._well_formed_tag.cache_info().currsize
+    assert not types.is_language_tag("a" * 100_000)
+    assert types.is_language_tag("en-a-bbbbbbbb-" + "-".join(["cccccccc"] * 10))
+    assert types._well_formed_tag.cache_info().currsize == before
