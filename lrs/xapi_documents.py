@@ -242,9 +242,9 @@ def require_precondition_for_put(
     the same rule as the profiles.
 
     Creating an agent or activity profile: a client "MUST include the If-Match header or the
-    If-None-Match header" on a profile PUT (1.0.3 Communication 3.1.s3.b1),
-    and ADL's suite refuses one without either with 400 (XAPI-00273, XAPI-00287 in the 1.0.3 files
-    and in the 2.0.0 folder's H.Communication2.6). The State Resource is not bound by it.
+    If-None-Match header" on a profile PUT (1.0.3 Communication 3.1.s3.b1), and ADL's suite refuses
+    one without either with 400 (XAPI-00273, XAPI-00287 in the 1.0.3 files and in the 2.0.0
+    folder's H.Communication2.6). The State Resource is not bound by it.
     `unconditional_create` (LRS_ALLOW_UNCONDITIONAL_PROFILE_CREATE) lets clients that never send the
     headers, such as TinCanPython, create profiles.
     """

@@ -133,6 +133,12 @@ def parse_timestamp(value: object) -> dt.datetime | None:
 
     Data 4.5: timestamps without a time zone are taken as UTC; other offsets are converted to UTC.
     """
+    parsed = _parse(value)
+    return parsed[0] if parsed else None
+
+
+def _parse(value: object) -> tuple[dt.datetime, str] | None:
+    """Return the instant in UTC and the fraction-of-second digits as sent, or None when not a timestamp."""
     if not isinstance(value, str):
         return None
     match = _TIMESTAMP.match(value) or _TIMESTAMP_BASIC.match(value)
@@ -158,7 +164,13 @@ def parse_timestamp(value: object) -> dt.datetime | None:
         )
     except ValueError:
         return None
-    return moment.astimezone(dt.UTC)
+    return moment.astimezone(dt.UTC), fraction or ""
+
+
+def _utc_text(moment: dt.datetime, fraction: str) -> str:
+    """Write a UTC instant as RFC 3339 with the given fraction-of-second digits and "Z"."""
+    day = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+    return f"{day}T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{fraction}Z"
 
 
 def format_timestamp(moment: dt.datetime) -> str:
@@ -167,7 +179,7 @@ def format_timestamp(moment: dt.datetime) -> str:
     Data 2.4.7/2.4.8: the LRS may round to milliseconds; ADL's tools compare at that precision.
     """
     utc = moment.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return _utc_text(utc, f"{utc.microsecond // 1000:03d}")
 
 
 def canonical_timestamp(text: str) -> str:
@@ -180,13 +192,11 @@ def canonical_timestamp(text: str) -> str:
     is taken as UTC, as everywhere in the LRS. Finer fractions are kept digit for digit: offsets are
     whole minutes, so the conversion never touches them.
     """
-    moment = parse_timestamp(text)
-    match = _TIMESTAMP.match(text) or _TIMESTAMP_BASIC.match(text)
-    if moment is None or match is None:
+    parsed = _parse(text)
+    if parsed is None:
         return text
-    fraction = (match.group(7) or "").ljust(3, "0")
-    day = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-    return f"{day}T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{fraction}Z"
+    moment, fraction = parsed
+    return _utc_text(moment, fraction.ljust(3, "0"))
 
 
 def normalise_uuid(value: str) -> str:
